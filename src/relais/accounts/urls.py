@@ -1,0 +1,34 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from relais.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("connexion/", views.LoginView.as_view(), name="login"),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mot-de-passe/oubli/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "mot-de-passe/oubli/envoye/",
+        views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "mot-de-passe/reinitialiser/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "mot-de-passe/reinitialise/",
+        views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("mot-de-passe/changer/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("profil/", views.profile, name="profile"),
+    path("profil/jetons/", views.token_list, name="tokens"),
+    path("profil/jetons/<int:token_id>/revoquer/", views.token_revoke, name="token_revoke"),
+    path("langue/", views.language_switch, name="language"),
+    path("annuaire/", views.user_list, name="user_list"),
+    path("annuaire/<int:user_id>/", views.user_detail, name="user_detail"),
+]

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from relais.accounts import permissions, selectors, services
+from relais.accounts.forms import (
+    LoginForm,
+    PasswordResetForm,
+    ProfileForm,
+    TokenForm,
+    UserFilterForm,
+)
+from relais.accounts.models import User
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+def lockout_response(
+    request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """What a locked-out person sees (django-axes calls it): the login page, with why."""
+    form = LoginForm(request, data=None)
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    lock_message = _(
+        "Too many failed attempts: this account is locked for %(minutes)d minutes. "
+        "Try again later or reset your password."
+    ) % {"minutes": minutes}
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "lock_message": lock_message},
+        status=429,
+    )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password has been changed."))
+        return response
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = ProfileForm(
+        request.POST or None,
+        initial={"display_name": user.display_name, "phone": user.phone, "language": user.language},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(user=user, actor=user, data=form.cleaned_data, request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Your profile has been saved."))
+            response = redirect("accounts:profile")
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
+            return response
+    return render(request, "accounts/profile.html", {"form": form, "profile_user": user})
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language; a signed-in person's profile follows."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return redirect("core:home")
+    if request.user.is_authenticated:
+        services.user_update(
+            user=_user(request), actor=_user(request), data={"language": language}, request=request
+        )
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("core:home")
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", max_age=365 * 24 * 3600
+    )
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = TokenForm(request.POST or None)
+    issued_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.token_create(
+                user=user,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                days=form.cleaned_data["days"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            issued_secret = issued.secret
+            form = TokenForm()
+    tokens = selectors.token_list(viewer=user, owner=user)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"form": form, "tokens": tokens, "issued_secret": issued_secret},
+        status=200 if not form.errors else 400,
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = permissions.api_tokens.get_or_404(request.user, token_id)
+    services.token_revoke(token=token, actor=_user(request), request=request)
+    messages.success(request, _("The token has been revoked."))
+    return redirect("accounts:tokens")
+
+
+@login_required
+@require_GET
+def user_list(request: HttpRequest) -> HttpResponse:
+    if not permissions.users.can(request.user, "list"):
+        raise PermissionDenied
+    form = UserFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.user_list(
+        viewer=request.user, q=filters.get("q", ""), role=filters.get("role", "")
+    )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/user_list.html", {"form": form, "page": page})
+
+
+@login_required
+@require_GET
+def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    shown = permissions.users.get_or_404(request.user, user_id)
+    return render(request, "accounts/user_detail.html", {"shown": shown})

@@ -1,0 +1,29 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    DEAD = "dead", _("Dead letter")
+
+
+class OutboxKind(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+
+
+class AuditAction(models.TextChoices):
+    LOGIN_SUCCESS = "login.success", _("Login")
+    LOGIN_FAILURE = "login.failure", _("Failed login")
+    LOGIN_LOCKOUT = "login.lockout", _("Account locked after failed logins")
+    LOGOUT = "logout", _("Logout")
+    PASSWORD_CHANGE = "password.change", _("Password changed")
+    PASSWORD_RESET_REQUEST = "password.reset_request", _("Password reset requested")
+    USER_CREATE = "user.create", _("User created")
+    USER_UPDATE = "user.update", _("User updated")
+    ROLE_CHANGE = "user.role_change", _("Role changed")
+    USER_DEACTIVATE = "user.deactivate", _("User deactivated")
+    TOKEN_CREATE = "token.create", _("API token created")
+    TOKEN_REVOKE = "token.revoke", _("API token revoked")
+    OUTBOX_DEAD = "outbox.dead", _("Outbox message dead-lettered")
+    OUTBOX_RETRY = "outbox.retry", _("Outbox message requeued")

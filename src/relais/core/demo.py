@@ -1,0 +1,57 @@
+"""Demo data. Each app contributes a seeder (its own `demo.py`), run in dependency order."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+DEMO_PASSWORD = "demo-relais-2026"  # noqa: S105  (demo accounts only, printed on purpose)
+
+DEMO_LOGINS = [
+    ("collaborateur@relais.test", "Collaborator (field agent)"),
+    ("agent@relais.test", "Agent (service desk level 1)"),
+    ("superviseur@relais.test", "Supervisor"),
+    ("admin@relais.test", "Administrator"),
+]
+
+
+@dataclass
+class DemoContext:
+    rng: random.Random
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Seeder = Callable[[DemoContext], str]
+
+
+def _seeders() -> list[Seeder]:
+    # Order matters: later seeders use what earlier ones created (through ctx.data).
+    from relais.accounts import demo as accounts_demo
+
+    return [accounts_demo.seed]
+
+
+def has_data() -> bool:
+    from relais.accounts.models import User
+
+    return User.objects.exists()
+
+
+def seed(*, seed: int = 2026) -> list[str]:
+    ctx = DemoContext(rng=random.Random(seed))  # noqa: S311 (reproducible demo data)
+    summary = []
+    with transaction.atomic():
+        for seeder in _seeders():
+            summary.append(seeder(ctx))
+    return summary
+
+
+def logins_text() -> str:
+    width = max(len(email) for email, _role in DEMO_LOGINS)
+    lines = [f"Demo logins (password for all: {DEMO_PASSWORD}):"]
+    lines += [f"  {email.ljust(width)}  {role}" for email, role in DEMO_LOGINS]
+    return "\n".join(lines)

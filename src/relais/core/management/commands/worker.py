@@ -1,0 +1,25 @@
+"""`relais worker`: the background worker (Huey consumer): outbox delivery and periodic jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run the background worker (outbox delivery, periodic jobs)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--workers",
+            "-w",
+            type=int,
+            default=None,
+            help="Worker threads (default: RELAIS_WORKER_THREADS or 4)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        extra = ["--workers", str(options["workers"])] if options["workers"] else []
+        call_command("run_huey", *extra)

@@ -1,0 +1,16 @@
+"""Background entry points: fetch by id, call a service; safe to run twice."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from relais.core import services
+
+
+@db_task()
+def deliver_outbox_message(message_id: int) -> None:
+    services.outbox_deliver(message_id=message_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def deliver_due_outbox_messages() -> None:
+    services.outbox_deliver_due()

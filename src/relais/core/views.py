@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from relais.core import metrics, services
+from relais.core.choices import OutboxStatus
+from relais.core.permissions import deny, outbox_policy
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """The process is up and answering."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> HttpResponse:
+    """The database and the task queue are reachable: this node can take traffic."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:
+        logger.exception("readiness: database unreachable")
+        checks["database"] = "error"
+    try:
+        from huey.contrib.djhuey import HUEY
+
+        HUEY.pending_count()
+        checks["queue"] = "ok"
+    except Exception:
+        logger.exception("readiness: queue unreachable")
+        checks["queue"] = "error"
+    ok = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503
+    )
+
+
+def _metrics_allowed(request: HttpRequest) -> bool:
+    if settings.METRICS_TOKEN:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        expected = f"Bearer {settings.METRICS_TOKEN}"
+        return hmac.compare_digest(header.encode(), expected.encode())
+    user = request.user
+    if user.is_authenticated and getattr(user, "is_admin", False):
+        return True
+    # Embedded mode without a token: the scraper on the same machine only.
+    return not settings.PRODUCTION and request.META.get("REMOTE_ADDR") in {"127.0.0.1", "::1"}
+
+
+@never_cache
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not _metrics_allowed(request):
+        return HttpResponse(status=404)
+    body, content_type = metrics.render()
+    return HttpResponse(body, content_type=content_type)
+
+
+@login_required
+@require_GET
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    if not outbox_policy.can(request.user, "list"):
+        deny(request.user)
+    status = request.GET.get("status", OutboxStatus.DEAD)
+    if status not in OutboxStatus.values:
+        status = OutboxStatus.DEAD
+    qs = outbox_policy.scope(request.user).filter(status=status).order_by("-created_at", "-id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    context: dict[str, Any] = {
+        "page": page,
+        "status": status,
+        "statuses": OutboxStatus.choices,
+    }
+    return render(request, "core/outbox_list.html", context)
+
+
+@login_required
+@require_POST
+def outbox_requeue(request: HttpRequest, message_id: int) -> HttpResponse:
+    if not outbox_policy.can(request.user, "requeue"):
+        deny(request.user)
+    message = get_object_or_404(outbox_policy.scope(request.user), pk=message_id)
+    services.outbox_requeue(message=message, actor=request.user, request=request)  # type: ignore[arg-type]
+    from django.contrib import messages
+
+    messages.success(request, _("The message was sent back for delivery."))
+    return redirect("core:outbox")
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return render(request, "errors/404.html", status=404)
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            {"detail": "You do not have permission to do this.", "code": "permission_denied"},
+            status=403,
+        )
+    return render(request, "errors/403.html", status=403)
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+    return render(request, "errors/400.html", status=400)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"detail": "Internal error.", "code": "server_error"}, status=500)
+    return render(request, "errors/500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            {"detail": "CSRF verification failed.", "code": "csrf_failed"}, status=403
+        )
+    return render(request, "errors/403_csrf.html", status=403)

@@ -1,0 +1,367 @@
+"""Relais settings: every value that varies between installations is read here, from the
+environment, and nowhere else.
+
+Embedded mode (the default) needs nothing: SQLite, uploads and a generated secret key live
+under RELAIS_DATA_DIR. Production mode (RELAIS_PRODUCTION=1) refuses to start when a required
+value is missing, instead of silently falling back to an embedded default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name, "")
+    if not raw.strip():
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+PRODUCTION = env_bool("RELAIS_PRODUCTION")
+# The test suite sets RELAIS_TESTING (the Makefile does; pytest is detected as a fallback).
+TESTING = env_bool("RELAIS_TESTING", default="pytest" in sys.modules)
+
+
+def required(name: str, embedded_default: str) -> str:
+    """A value production must set explicitly; embedded mode gets a working default."""
+    value = env_str(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} is required when RELAIS_PRODUCTION is set")
+    return embedded_default
+
+
+DATA_DIR = Path(env_str("RELAIS_DATA_DIR") or (BASE_DIR.parent.parent / "var")).resolve()
+if not PRODUCTION:
+    DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o750)
+
+
+def _embedded_secret_key() -> str:
+    """Generate the secret key once and keep it in the data directory (mode 0600)."""
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(64))
+    return path.read_text().strip()
+
+
+SECRET_KEY = env_str("SECRET_KEY") if PRODUCTION else ""
+if PRODUCTION and len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured(
+        "SECRET_KEY (50+ characters) is required when RELAIS_PRODUCTION is set"
+    )
+SECRET_KEY = SECRET_KEY or env_str("SECRET_KEY") or _embedded_secret_key()
+DEBUG = env_bool("RELAIS_DEBUG") and not PRODUCTION
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required when RELAIS_PRODUCTION is set")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = required("RELAIS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+    "axes",
+    "ninja",
+    "huey.contrib.djhuey",
+    "relais.core",
+    "relais.accounts",
+]
+
+MIDDLEWARE = [
+    "relais.core.middleware.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "relais.accounts.middleware.SessionTimeoutMiddleware",
+    "relais.accounts.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "relais.urls"
+WSGI_APPLICATION = "relais.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "relais.core.context_processors.navigation_context",
+            ],
+        },
+    }
+]
+
+# --- Database ---------------------------------------------------------------------------------
+DATABASE_URL = required("DATABASE_URL", f"sqlite:///{DATA_DIR / 'relais.sqlite3'}")
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["CONN_MAX_AGE"] = 0 if TESTING else _db["CONN_MAX_AGE"]
+    _db["OPTIONS"] = {
+        # WAL lets the web, the worker and the prober read while one of them writes;
+        # IMMEDIATE transactions take the write lock up front, so they queue instead of failing.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    _db["TEST"] = {"NAME": env_str("RELAIS_SQLITE_TEST_NAME") or None}
+else:
+    _db.setdefault("OPTIONS", {})
+    # A runaway query must not hold a connection forever (SECURITY.md G3).
+    _db["OPTIONS"].setdefault(
+        "options", f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 30000)}"
+    )
+    _db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, sessions, background work ---------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "relais",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+HUEY_IMMEDIATE = env_bool("RELAIS_HUEY_IMMEDIATE", default=TESTING)
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.PriorityRedisHuey",
+        "name": "relais",
+        "url": REDIS_URL,
+        "immediate": HUEY_IMMEDIATE,
+        "utc": True,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "relais",
+        "filename": str(DATA_DIR / "huey.sqlite3"),
+        "immediate": HUEY_IMMEDIATE,
+        "utc": True,
+    }
+HUEY["consumer"] = {"workers": env_int("RELAIS_WORKER_THREADS", 4), "worker_type": "thread"}
+
+OUTBOX_MAX_ATTEMPTS = env_int("RELAIS_OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_BACKOFF_BASE_SECONDS = env_int("RELAIS_OUTBOX_BACKOFF_BASE_SECONDS", 30)
+OUTBOX_BACKOFF_MAX_SECONDS = env_int("RELAIS_OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600)
+
+# --- Authentication ---------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:
+    # Hashing cost is not what the tests measure; production keeps argon2.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+PASSWORD_RESET_TIMEOUT = 3600
+
+# Login throttling (django-axes): the account locks after 10 failures, whatever the source IP.
+AXES_ENABLED = env_bool("RELAIS_AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("RELAIS_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("RELAIS_LOGIN_COOLOFF_MINUTES", 15))
+# Not by IP: 3,000 staff leave the offices through a handful of NAT addresses, and locking an
+# address would lock whole agencies out.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "relais.accounts.views.lockout_response"
+AXES_VERBOSE = False
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # reviewed: see AXES_LOCKOUT_PARAMETERS above
+if PRODUCTION and not env_bool("RELAIS_HSTS_PRELOAD", False):
+    SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is an opt-in, not a default
+AXES_IPWARE_PROXY_COUNT = env_int("RELAIS_PROXY_COUNT", 0) or None
+
+# Sessions: idle and absolute timeouts, enforced by SessionTimeoutMiddleware.
+SESSION_IDLE_TIMEOUT = env_int("RELAIS_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_ABSOLUTE_TIMEOUT = env_int("RELAIS_SESSION_ABSOLUTE_HOURS", 10) * 3600
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "relais_session"
+CSRF_COOKIE_NAME = "relais_csrftoken"
+
+API_TOKEN_DEFAULT_DAYS = env_int("RELAIS_API_TOKEN_DEFAULT_DAYS", 90)
+API_PAGE_SIZE_DEFAULT = 25
+API_PAGE_SIZE_MAX = 100
+
+# --- Security headers -------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("RELAIS_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("RELAIS_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("RELAIS_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'nonce'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Internationalisation ---------------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+# --- Files ------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("RELAIS_STATIC_ROOT") or (DATA_DIR / "static"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = Path(env_str("RELAIS_MEDIA_ROOT") or (DATA_DIR / "media"))
+# Uploaded files are never served by URL: only permission-checked views stream them.
+MEDIA_URL = "/_protected_media/"
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- E-mail -----------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 1025 if not PRODUCTION else 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = required("DEFAULT_FROM_EMAIL", "Relais <relais@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_MESSAGE_ID_DOMAIN = env_str("RELAIS_MESSAGE_ID_DOMAIN", "relais.localhost")
+
+# --- Metrics ----------------------------------------------------------------------------------
+METRICS_TOKEN = env_str("RELAIS_METRICS_TOKEN")
+
+# --- Logging ----------------------------------------------------------------------------------
+LOG_LEVEL = env_str("RELAIS_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "structured": {
+            "()": "relais.core.logging.KeyValueFormatter",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "huey": {"level": "WARNING" if TESTING else "INFO"},
+        "axes": {"level": "WARNING"},
+        "mail.log": {"level": "WARNING"},
+    },
+}
+
+NINJA_PAGINATION_MAX_LIMIT = API_PAGE_SIZE_MAX
+CSRF_FAILURE_VIEW = "relais.core.views.csrf_failure"

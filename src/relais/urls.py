@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from relais.core.api import api
+
+handler400 = "relais.core.views.error_400"
+handler403 = "relais.core.views.error_403"
+handler404 = "relais.core.views.error_404"
+handler500 = "relais.core.views.error_500"
+
+urlpatterns = [
+    path("", include("relais.core.urls")),
+    path("", include("relais.accounts.urls")),
+    path("api/v1/", api.urls),
+    path("django-admin/", admin.site.urls),
+]

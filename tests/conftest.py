@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+
+from relais.accounts.choices import Role, TokenScope
+from relais.accounts.models import User
+from relais.accounts.services import token_create
+from tests.factories import PASSWORD, OrgUnitFactory, SiteFactory, UserFactory
+from tests.smtp import SmtpServer
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_side_effects(settings, smtp_server: SmtpServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every test mails a real SMTP server of its own session, and stores files in its own
+    temporary directory."""
+    smtp_server.handler.reset()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_TIMEOUT = 5
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+def make_user(role: Role, **kwargs) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(role=role, **kwargs)
+
+
+@pytest.fixture
+def collaborator(db) -> User:  # type: ignore[no-untyped-def]
+    return make_user(Role.COLLABORATOR, org_unit=OrgUnitFactory(), site=SiteFactory())
+
+
+@pytest.fixture
+def agent(db) -> User:  # type: ignore[no-untyped-def]
+    return make_user(Role.AGENT)
+
+
+@pytest.fixture
+def supervisor(db) -> User:  # type: ignore[no-untyped-def]
+    return make_user(Role.SUPERVISOR)
+
+
+@pytest.fixture
+def admin_user(db) -> User:  # type: ignore[no-untyped-def]
+    return make_user(Role.ADMIN)
+
+
+@pytest.fixture
+def users_by_role(collaborator, agent, supervisor, admin_user) -> dict[str, User]:  # type: ignore[no-untyped-def]
+    return {
+        Role.COLLABORATOR: collaborator,
+        Role.AGENT: agent,
+        Role.SUPERVISOR: supervisor,
+        Role.ADMIN: admin_user,
+    }
+
+
+def client_for(user: User | None) -> Client:
+    client = Client(enforce_csrf_checks=False)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def api_client_for(user: User, scope: TokenScope = TokenScope.WRITE) -> Client:
+    issued = token_create(user=user, name="tests", scope=scope)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
