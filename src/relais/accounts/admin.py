@@ -46,5 +46,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("user", "prefix", "scope", "created_at", "expires_at", "last_used_at")
     exclude = ("token_hash",)
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
@@ -11,6 +13,10 @@ from relais.core.permissions import M, Policy
 
 def _authenticated(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.is_active)
+
+
+def _pk(user: User | AnonymousUser) -> int:
+    return cast(int, user.pk)
 
 
 def is_staff_member(user: User | AnonymousUser) -> bool:
@@ -33,7 +39,7 @@ class UserPolicy(Policy[User]):
             if is_staff_member(user):
                 return qs
             if _authenticated(user):
-                return qs.filter(pk=user.pk)
+                return qs.filter(pk=_pk(user))
             return qs.none()
         if action in {"update", "deactivate", "change_role"}:
             return qs if is_admin(user) else qs.none()
@@ -102,7 +108,7 @@ class ApiTokenPolicy(Policy[ApiToken]):
         if is_admin(user):
             return ApiToken.objects.all()
         if _authenticated(user):
-            return ApiToken.objects.filter(user_id=user.pk)
+            return ApiToken.objects.filter(user_id=_pk(user))
         return ApiToken.objects.none()
 
     def can(self, user: User | AnonymousUser, action: str, obj: ApiToken | None = None) -> bool:

@@ -9,7 +9,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind")
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
 
@@ -20,11 +20,11 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
     search_fields = ("actor_label", "object_id")
     readonly_fields = [f.name for f in AuditLogEntry._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False

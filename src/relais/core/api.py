@@ -204,7 +204,7 @@ class Page(PaginationBase):
     items_attribute = "items"
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], pagination: Input, **params: Any
+        self, queryset: QuerySet[Any], pagination: Any, request: HttpRequest, **params: Any
     ) -> dict[str, Any]:
         offset = (pagination.page - 1) * pagination.page_size
         return {

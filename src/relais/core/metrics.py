@@ -4,6 +4,7 @@ makes every process write its samples where /metrics aggregates them."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -27,7 +28,7 @@ LATENCY = Histogram(
 class OutboxCollector:
     """Outbox backlog read from the database at scrape time (exact, whatever the process)."""
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         from django.db.models import Count
 
         from relais.core.models import OutboxMessage

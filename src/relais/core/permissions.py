@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -39,7 +40,7 @@ class Policy(ABC, Generic[M]):
         """The object if `user` may see it; otherwise 404, exactly like a missing one."""
         try:
             return self.scope(user, action).get(pk=pk)
-        except (self.model.DoesNotExist, ValueError, TypeError) as exc:
+        except (ObjectDoesNotExist, ValueError, TypeError) as exc:
             raise Http404 from exc
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from relais.accounts import services
 from relais.accounts.choices import TokenScope
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         add.add_argument("--days", type=int, default=None, help="Validity in days (1–366)")
         add.add_argument("--name", default="CLI", help="What the token is for")
 
+    @translation.override("en")  # the CLI speaks English, whatever the site default
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "add":
             user = User.objects.filter(email__iexact=options["email"].strip()).first()

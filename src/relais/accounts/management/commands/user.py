@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from relais.accounts import services
 from relais.accounts.choices import Role
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         )
         add.formatter_class = argparse.ArgumentDefaultsHelpFormatter
 
+    @translation.override("en")  # the CLI speaks English, whatever the site default
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "add":
             try:
