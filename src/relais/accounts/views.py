@@ -129,12 +129,14 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     return response
 
 
+ISSUED_TOKEN_SESSION_KEY = "_relais_issued_token"  # noqa: S105  (a key name)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = TokenForm(request.POST or None)
-    issued_secret = None
     if request.method == "POST" and form.is_valid():
         try:
             issued = services.token_create(
@@ -147,14 +149,17 @@ def token_list(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            issued_secret = issued.secret
-            form = TokenForm()
+            # Post/redirect/get: a reload must not create a second token. The secret is kept
+            # in the session only until the next page shows it, once.
+            request.session[ISSUED_TOKEN_SESSION_KEY] = issued.secret
+            return redirect("accounts:tokens")
+    issued_secret = request.session.pop(ISSUED_TOKEN_SESSION_KEY, None)
     tokens = selectors.token_list(viewer=user, owner=user)
     return render(
         request,
         "accounts/tokens.html",
         {"form": form, "tokens": tokens, "issued_secret": issued_secret},
-        status=200 if not form.errors else 400,
+        status=400 if form.errors else 200,
     )
 
 
