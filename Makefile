@@ -41,12 +41,12 @@ test-postgres: install
 	fi
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 	RELAIS_TESTING=1 $(BIN)/relais makemigrations --check --dry-run
 	RELAIS_TESTING=1 $(BIN)/relais check --fail-level WARNING
-	scripts/static-bans.sh
+	$(BIN)/python scripts/static_bans.py
 
 bench: install
 	$(BIN)/python -m bench

@@ -250,7 +250,9 @@ AXES_VERBOSE = False
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # reviewed: see AXES_LOCKOUT_PARAMETERS above
 if PRODUCTION and not env_bool("RELAIS_HSTS_PRELOAD", False):
     SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is an opt-in, not a default
-AXES_IPWARE_PROXY_COUNT = env_int("RELAIS_PROXY_COUNT", 0) or None
+# Number of trusted reverse proxies in front of Relais (for client addresses in the logs).
+RELAIS_PROXY_COUNT = env_int("RELAIS_PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = RELAIS_PROXY_COUNT or None
 
 # Sessions: idle and absolute timeouts, enforced by SessionTimeoutMiddleware.
 SESSION_IDLE_TIMEOUT = env_int("RELAIS_SESSION_IDLE_MINUTES", 30) * 60
@@ -329,9 +331,18 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # --- E-mail -----------------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = env_int("EMAIL_PORT", 1025 if not PRODUCTION else 25)
+EMAIL_HOST = env_str("EMAIL_HOST")
+# Embedded mode without a mail server: messages are written as .eml files under
+# RELAIS_DATA_DIR/mail instead of failing delivery.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = EMAIL_HOST or "127.0.0.1"
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")

@@ -3,8 +3,22 @@ from django.contrib import admin
 from relais.accounts.models import ApiToken, OrgUnit, Site, Team, User
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Objects whose writes carry rules (audit, sessions, tokens) change through Relais's own
+    screens and commands, which call the services; the Django admin only shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(ReadOnlyAdmin):
     list_display = ("email", "display_name", "role", "org_unit", "site", "is_active")
     list_filter = ("role", "is_active", "org_unit")
     search_fields = ("email", "display_name")
@@ -41,10 +55,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     list_display = ("name", "user", "prefix", "scope", "expires_at", "last_used_at", "revoked_at")
     readonly_fields = ("user", "prefix", "scope", "created_at", "expires_at", "last_used_at")
     exclude = ("token_hash",)
-
-    def has_add_permission(self, request):
-        return False

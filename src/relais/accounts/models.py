@@ -143,6 +143,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    # Administrators hold every model permission (the Django admin relies on them); the
+    # product's own rules live in the permission policies, not in these flags.
+    def has_perm(self, perm: str, obj: models.Model | None = None) -> bool:
+        if self.is_active and self.role == Role.ADMIN:
+            return True
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        if self.is_active and self.role == Role.ADMIN:
+            return True
+        return super().has_module_perms(app_label)
+
     def get_full_name(self) -> str:
         return self.display_name
 

@@ -24,6 +24,8 @@ from relais.accounts.forms import (
     UserFilterForm,
 )
 from relais.accounts.models import User
+from relais.core.choices import AuditAction
+from relais.core.services import audit_record
 
 
 class LoginView(auth_views.LoginView):
@@ -57,6 +59,15 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        # Only the address typed is kept, whether or not it belongs to someone.
+        audit_record(
+            action=AuditAction.PASSWORD_RESET_REQUEST,
+            actor_label=form.cleaned_data["email"][:254],
+            request=self.request,
+        )
+        return super().form_valid(form)
+
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
@@ -65,6 +76,17 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        audit_record(
+            action=AuditAction.PASSWORD_CHANGE,
+            actor=self.user,
+            target=self.user,
+            request=self.request,
+            changes={"via": "reset"},
+        )
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
@@ -77,6 +99,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        audit_record(
+            action=AuditAction.PASSWORD_CHANGE,
+            actor=form.user,
+            target=form.user,
+            request=self.request,
+        )
         messages.success(self.request, _("Your password has been changed."))
         return response
 

@@ -66,7 +66,9 @@ class AuditLogEntry(models.Model):
         verbose_name=_("actor"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # The trail must outlive everything: people are deactivated or pseudonymised, never
+        # deleted while they appear in it.
+        on_delete=models.PROTECT,
         related_name="audit_entries",
     )
     actor_label = models.CharField(_("actor label"), max_length=254, blank=True)

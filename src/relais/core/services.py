@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
 from datetime import timedelta
@@ -27,8 +28,23 @@ DELIVERY_LEASE = timedelta(minutes=5)
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address. Behind RELAIS_PROXY_COUNT trusted proxies, the address the
+    outermost trusted proxy saw (the right-most entries of X-Forwarded-For are theirs)."""
     if request is None:
         return None
+    proxies = settings.RELAIS_PROXY_COUNT
+    if proxies:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            candidate = forwarded[-proxies]
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                return None
     return request.META.get("REMOTE_ADDR") or None
 
 

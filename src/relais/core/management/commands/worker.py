@@ -19,7 +19,14 @@ class Command(BaseCommand):
             default=None,
             help="Worker threads (default: RELAIS_WORKER_THREADS or 4)",
         )
+        parser.add_argument(
+            "--no-periodic",
+            action="store_true",
+            help="Do not schedule periodic jobs (when another worker already does)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         extra = ["--workers", str(options["workers"])] if options["workers"] else []
+        if options["no_periodic"]:
+            extra.append("--no-periodic")
         call_command("run_huey", *extra)
