@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "relais.core",
     "relais.accounts",
+    "relais.tickets",
 ]
 
 MIDDLEWARE = [
@@ -318,6 +319,35 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# Largest accepted file (relais.core.files); the web server must cap request bodies at this
+# plus 1 MB (nginx client_max_body_size) so that Django never receives more.
+UPLOAD_MAX_BYTES = env_int("RELAIS_UPLOAD_MAX_MB", 25) * 1024 * 1024
+# Types decided from the file's first bytes; markup (HTML, SVG, XML) is never accepted.
+UPLOAD_ALLOWED_TYPES = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "text/plain",
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.ms-outlook",
+    "message/rfc822",
+    "application/zip",
+)
+# Non-file request data (form fields, JSON bodies) held in memory: long ticket texts fit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# File parts larger than this are spooled to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -11,6 +11,7 @@ handler500 = "relais.core.views.error_500"
 urlpatterns = [
     path("", include("relais.core.urls")),
     path("", include("relais.accounts.urls")),
+    path("", include("relais.tickets.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -6,12 +6,12 @@ from urllib.parse import urlsplit
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
-from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from relais.accounts.choices import Role, TokenScope
 from relais.accounts.models import User
 from relais.core.services import email_enqueue
+from relais.core.text import render_text
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -41,8 +41,8 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        text = loader.render_to_string(email_template_name, context)
+        subject = "".join(render_text(subject_template_name, context).splitlines())
+        text = render_text(email_template_name, context)
         email_enqueue(to=[to_email], subject=subject, text=text)
 
     def save(self, *args: Any, **kwargs: Any) -> None:

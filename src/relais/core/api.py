@@ -217,8 +217,10 @@ class Page(PaginationBase):
 
 def register_routers() -> None:
     from relais.accounts.api import router as accounts_router
+    from relais.tickets.api import router as tickets_router
 
     api.add_router("/", accounts_router)
+    api.add_router("/", tickets_router)
 
 
 register_routers()

@@ -31,8 +31,9 @@ Seeder = Callable[[DemoContext], str]
 def _seeders() -> list[Seeder]:
     # Order matters: later seeders use what earlier ones created (through ctx.data).
     from relais.accounts import demo as accounts_demo
+    from relais.tickets import demo as tickets_demo
 
-    return [accounts_demo.seed]
+    return [accounts_demo.seed, tickets_demo.seed]
 
 
 def has_data() -> bool:

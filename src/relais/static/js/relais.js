@@ -28,5 +28,18 @@ function setUpCopyButtons() {
   }
 }
 
+function setUpCannedResponses() {
+  for (const button of document.querySelectorAll("[data-canned]")) {
+    button.addEventListener("click", () => {
+      const form = button.closest("form");
+      const textarea = form && form.querySelector("textarea[name=body]");
+      if (!textarea) return;
+      textarea.value = (textarea.value ? textarea.value + "\n\n" : "") + button.dataset.canned;
+      textarea.focus();
+    });
+  }
+}
+
 setUpNavToggle();
+setUpCannedResponses();
 setUpCopyButtons();

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TicketsConfig(AppConfig):
+    name = "relais.tickets"
+    label = "tickets"
+    verbose_name = _("Service desk")
+
+    def ready(self) -> None:
+        from relais.core import navigation
+        from relais.tickets.permissions import is_desk
+
+        navigation.register(
+            navigation.NavItem(
+                "my_tickets", _("My requests"), "tickets:portal", lambda u: True, order=10
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "new_ticket", _("New request"), "tickets:new", lambda u: True, order=11
+            )
+        )
+        navigation.register(
+            navigation.NavItem("queues", _("Queues"), "tickets:queue", is_desk, order=20)
+        )

@@ -1,0 +1,196 @@
+"""Who may see and do what on tickets, their messages, attachments and history.
+
+- A collaborator sees the tickets they requested, opened or watch; they reply, attach, reopen
+  (within the desk's reopen window), close and rate their own tickets. They never see internal
+  notes, internal attachments or internal history.
+- An agent sees the tickets of their teams, the tickets assigned to them, the untriaged ones
+  (no team yet) and their own requests; they work on what they see.
+- A supervisor and an administrator see and work on every ticket.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from relais.accounts.choices import Role
+from relais.core.permissions import Policy
+from relais.tickets.choices import MessageKind, TicketStatus
+from relais.tickets.models import Attachment, DeskSettings, Ticket, TicketMessage
+
+REQUESTER_ACTIONS = frozenset({"view", "reply", "attach", "reopen", "close", "rate", "watch"})
+DESK_ACTIONS = frozenset(
+    {
+        "view",
+        "reply",
+        "note",
+        "attach",
+        "update",
+        "assign",
+        "change_status",
+        "link",
+        "merge",
+        "flag_major",
+        "reopen",
+        "close",
+        "view_internal",
+        "watch",
+    }
+)
+SUPERVISOR_ONLY = frozenset({"bulk", "merge"})
+
+
+def _active(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def _role(user: Any) -> str:
+    return cast(str, getattr(user, "role", ""))
+
+
+def is_desk(user: Any) -> bool:
+    return _active(user) and _role(user) in {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}
+
+
+def sees_everything(user: Any) -> bool:
+    return _active(user) and _role(user) in {Role.SUPERVISOR, Role.ADMIN}
+
+
+def team_ids(user: Any) -> frozenset[int]:
+    """The user's teams, looked up once per request (cached on the user object)."""
+    cached = getattr(user, "_relais_team_ids", None)
+    if cached is None:
+        cached = (
+            frozenset(user.teams.values_list("pk", flat=True)) if _active(user) else frozenset()
+        )
+        user._relais_team_ids = cached
+    return cast(frozenset[int], cached)
+
+
+class TicketPolicy(Policy[Ticket]):
+    model = Ticket
+
+    def visible(self, user: Any, ticket: Ticket) -> bool:
+        """`scope` answered for one ticket, in Python where possible."""
+        if not _active(user):
+            return False
+        if sees_everything(user):
+            return True
+        if ticket.requester_id == user.pk:
+            return True
+        if _role(user) == Role.AGENT and (
+            ticket.team_id is None
+            or ticket.team_id in team_ids(user)
+            or ticket.assignee_id == user.pk
+        ):
+            return True
+        if _role(user) == Role.COLLABORATOR and ticket.created_by_id == user.pk:
+            return True
+        return ticket.watchers.filter(pk=user.pk).exists()
+
+    def scope(self, user: Any, action: str = "view") -> QuerySet[Ticket]:
+        qs = Ticket.objects.all()
+        if not _active(user):
+            return qs.none()
+        if sees_everything(user):
+            return qs
+        if _role(user) == Role.AGENT:
+            visible = (
+                Q(team_id__in=team_ids(user))
+                | Q(assignee_id=user.pk)
+                | Q(team__isnull=True)
+                | Q(requester_id=user.pk)
+            )
+            # Watchers need a join; only agents who requested or watch get it, via a subquery.
+            watched = Ticket.objects.filter(watchers=user.pk).values("pk")
+            return qs.filter(visible | Q(pk__in=watched))
+        watched = Ticket.objects.filter(watchers=user.pk).values("pk")
+        return qs.filter(Q(requester_id=user.pk) | Q(created_by_id=user.pk) | Q(pk__in=watched))
+
+    def works_on(self, user: Any, ticket: Ticket) -> bool:
+        """The desk member handles this ticket (rather than having requested or watching it)."""
+        if sees_everything(user):
+            return True
+        if _role(user) != Role.AGENT:
+            return False
+        if ticket.assignee_id == user.pk or ticket.team_id is None:
+            return True
+        return ticket.team_id in team_ids(user)
+
+    def is_requester_side(self, user: Any, ticket: Ticket) -> bool:
+        return ticket.requester_id == user.pk or ticket.created_by_id == user.pk
+
+    def can(self, user: Any, action: str, obj: Ticket | None = None) -> bool:
+        if not _active(user):
+            return False
+        if action in {"list", "create"}:
+            return True
+        if action in {"list_all", "bulk"}:
+            return is_desk(user) if action == "list_all" else sees_everything(user)
+        if obj is None:
+            return False
+        if not self.visible(user, obj):
+            return False
+        if is_desk(user) and self.works_on(user, obj):
+            if action in SUPERVISOR_ONLY:
+                return sees_everything(user)
+            if action == "reopen":
+                return obj.status in {TicketStatus.RESOLVED, TicketStatus.CLOSED}
+            if action == "close":
+                return obj.status != TicketStatus.CLOSED
+            if action in {"reply", "note", "attach", "update", "assign", "change_status"}:
+                return obj.status != TicketStatus.CLOSED or action in {"note"}
+            return action in DESK_ACTIONS
+        # Requester side (requester, opener, watcher).
+        if action == "view" or action == "watch":
+            return True
+        if not self.is_requester_side(user, obj):
+            return action == "reply" and obj.status != TicketStatus.CLOSED
+        if action in {"reply", "attach"}:
+            return obj.status != TicketStatus.CLOSED
+        if action == "close":
+            return obj.status == TicketStatus.RESOLVED
+        if action == "rate":
+            return obj.status in {TicketStatus.RESOLVED, TicketStatus.CLOSED}
+        if action == "reopen":
+            return self.may_reopen(obj)
+        return False
+
+    @staticmethod
+    def may_reopen(ticket: Ticket) -> bool:
+        if ticket.status not in {TicketStatus.RESOLVED, TicketStatus.CLOSED}:
+            return False
+        done_at = ticket.closed_at or ticket.resolved_at
+        if done_at is None:
+            return True
+        window = timedelta(days=DeskSettings.load().reopen_days)
+        return timezone.now() - done_at <= window
+
+
+class TicketMessagePolicy:
+    """Internal notes are for the desk only."""
+
+    def visible_kinds(self, user: Any) -> list[str]:
+        if is_desk(user):
+            return [MessageKind.REPLY, MessageKind.NOTE]
+        return [MessageKind.REPLY]
+
+    def scope_for_ticket(self, user: Any, ticket: Ticket) -> QuerySet[TicketMessage]:
+        return ticket.messages.filter(kind__in=self.visible_kinds(user))
+
+
+class AttachmentPolicy:
+    def scope(self, user: Any) -> QuerySet[Attachment]:
+        visible_tickets = tickets.scope(user).values("pk")
+        qs = Attachment.objects.filter(ticket_id__in=visible_tickets)
+        if not is_desk(user):
+            qs = qs.filter(is_internal=False)
+        return qs
+
+
+tickets = TicketPolicy()
+messages = TicketMessagePolicy()
+attachments = AttachmentPolicy()

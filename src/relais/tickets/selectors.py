@@ -1,0 +1,112 @@
+"""Reads of tickets shared by the HTML views and the API, starting from the viewer's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from relais.tickets import permissions
+from relais.tickets.choices import OPEN_STATUSES, MessageKind
+from relais.tickets.filters import apply_filters
+from relais.tickets.models import Attachment, Category, Ticket, TicketEvent, TicketMessage
+
+LIST_RELATED = ("category", "category__parent", "requester", "assignee", "team")
+
+
+def ticket_list(*, viewer: Any, filters: dict[str, Any]) -> QuerySet[Ticket]:
+    qs = permissions.tickets.scope(viewer).select_related(*LIST_RELATED)
+    return apply_filters(qs, filters, viewer)
+
+
+def portal_tickets(*, viewer: Any, open_only: bool | None = None) -> QuerySet[Ticket]:
+    """A person's own requests (requested, opened for them, or watched)."""
+    qs = (
+        Ticket.objects.filter(
+            Q(requester_id=viewer.pk)
+            | Q(created_by_id=viewer.pk)
+            | Q(pk__in=Ticket.objects.filter(watchers=viewer.pk).values("pk"))
+        )
+        .select_related("category", "category__parent")
+        .annotate(public_replies=Count("messages", filter=Q(messages__kind=MessageKind.REPLY)))
+        .order_by("-updated_at", "-id")
+    )
+    if open_only is True:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif open_only is False:
+        qs = qs.exclude(status__in=OPEN_STATUSES)
+    return qs
+
+
+def ticket_detail(*, viewer: Any, reference: str) -> Ticket:
+    """The ticket if the viewer may see it (404 otherwise), with what its page needs."""
+    from django.http import Http404
+
+    ticket = (
+        permissions.tickets.scope(viewer)
+        .select_related(
+            "category",
+            "category__parent",
+            "requester",
+            "requester__org_unit",
+            "requester__site",
+            "assignee",
+            "team",
+            "created_by",
+            "parent",
+            "sla_calendar",
+        )
+        .filter(reference=reference)
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def ticket_messages(*, viewer: Any, ticket: Ticket) -> QuerySet[TicketMessage]:
+    visible_attachments = Attachment.objects.all()
+    if not permissions.is_desk(viewer):
+        visible_attachments = visible_attachments.filter(is_internal=False)
+    return (
+        permissions.messages.scope_for_ticket(viewer, ticket)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=visible_attachments))
+    )
+
+
+def ticket_attachments(*, viewer: Any, ticket: Ticket) -> QuerySet[Attachment]:
+    return permissions.attachments.scope(viewer).filter(ticket=ticket)
+
+
+def ticket_history(*, viewer: Any, ticket: Ticket) -> QuerySet[TicketEvent]:
+    qs = ticket.events.select_related("actor")
+    if not permissions.is_desk(viewer):
+        qs = qs.filter(is_internal=False)
+    return qs
+
+
+def requester_open_tickets(*, ticket: Ticket, limit: int = 5) -> list[Ticket]:
+    return list(
+        Ticket.objects.filter(requester_id=ticket.requester_id, status__in=OPEN_STATUSES)
+        .exclude(pk=ticket.pk)
+        .only("reference", "title", "status", "priority", "created_at")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def open_major_incidents() -> list[Ticket]:
+    return list(
+        Ticket.objects.filter(is_major=True, status__in=OPEN_STATUSES, parent__isnull=True)
+        .only("reference", "title", "created_at", "status")
+        .order_by("-created_at")[:5]
+    )
+
+
+def category_tree() -> list[Category]:
+    """Active categories, parents first, for the guided form."""
+    return list(
+        Category.objects.filter(is_active=True)
+        .select_related("parent")
+        .order_by("parent__position", "parent__name", "position", "name")
+    )

@@ -1,0 +1,516 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from relais.accounts.models import User
+from relais.core.files import file_response
+from relais.tickets import permissions, selectors, services
+from relais.tickets.choices import Channel, TicketStatus
+from relais.tickets.filters import Queue, TicketFilterForm
+from relais.tickets.forms import (
+    RatingForm,
+    ReopenForm,
+    ReplyForm,
+    TicketEditForm,
+    TicketOpenForm,
+)
+from relais.tickets.models import Attachment, CannedResponse, Category, SavedView
+
+PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _add_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field_name, errors in exc.message_dict.items():
+            target = field_name if field_name in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+# --- Portal -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def portal(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("etat", "ouvertes")
+    open_only = {"ouvertes": True, "terminees": False}.get(state)
+    qs = selectors.portal_tickets(viewer=request.user, open_only=open_only)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tickets/portal.html",
+        {
+            "page": page,
+            "state": state,
+            "majors": selectors.open_major_incidents(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    category_id = request.GET.get("categorie") or request.POST.get("category")
+    if not category_id:
+        categories = selectors.category_tree()
+        roots = [c for c in categories if c.parent_id is None]
+        children: dict[int, list[Category]] = {}
+        for category in categories:
+            if category.parent_id:
+                children.setdefault(category.parent_id, []).append(category)
+        return render(
+            request,
+            "tickets/new_choose.html",
+            {
+                "roots": [(root, children.get(root.pk, [])) for root in roots],
+                "majors": selectors.open_major_incidents(),
+            },
+        )
+    try:
+        category = Category.objects.select_related("parent").get(
+            pk=int(category_id), is_active=True
+        )
+    except (Category.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    desk = permissions.is_desk(user)
+    form = TicketOpenForm(request.POST or None, request.FILES or None, category=category, desk=desk)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        requester: User | None = user
+        if desk and data.get("requester_email"):
+            requester = User.objects.filter(email__iexact=data["requester_email"]).first()
+            if requester is None:
+                form.add_error("requester_email", _("Nobody has this e-mail address."))
+        if not form.errors:
+            try:
+                ticket = services.ticket_open(
+                    actor=user,
+                    requester=requester,
+                    channel=Channel.PORTAL,
+                    draft=services.TicketDraft(
+                        category=category,
+                        title=data["title"],
+                        description=data["description"],
+                        impact=data["impact"],
+                        urgency=data["urgency"],
+                        type=data.get("type"),
+                        extra=form.extra_values(),
+                        contact_name=data["contact_name"],
+                        contact_phone=data["contact_phone"],
+                        attachments=data["attachments"],
+                    ),
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Your request %(ref)s has been recorded.") % {"ref": ticket.reference},
+                )
+                return redirect("tickets:detail", reference=ticket.reference)
+    return render(
+        request,
+        "tickets/new_form.html",
+        {"form": form, "category": category},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Ticket page ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = selectors.ticket_detail(viewer=user, reference=reference)
+    return render(request, "tickets/detail.html", _detail_context(user, ticket))
+
+
+def _detail_context(user: User, ticket: Any, **extra: Any) -> dict[str, Any]:
+    policy = permissions.tickets
+    works_on = permissions.is_desk(user) and policy.works_on(user, ticket)
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "thread": list(selectors.ticket_messages(viewer=user, ticket=ticket)),
+        "opening_attachments": [
+            a
+            for a in selectors.ticket_attachments(viewer=user, ticket=ticket)
+            if a.message_id is None
+        ],
+        "history": list(selectors.ticket_history(viewer=user, ticket=ticket)),
+        "works_on": works_on,
+        "can_reply": policy.can(user, "reply", ticket),
+        "can_close": policy.can(user, "close", ticket) and not works_on,
+        "can_reopen": policy.can(user, "reopen", ticket),
+        "can_rate": policy.can(user, "rate", ticket) and ticket.requester_id == user.pk,
+        "reply_form": extra.pop("reply_form", None) or ReplyForm(),
+        "reopen_form": extra.pop("reopen_form", None) or ReopenForm(),
+        "rating_form": extra.pop("rating_form", None) or RatingForm(),
+        "satisfaction": getattr(ticket, "satisfaction", None)
+        if ticket.status in {TicketStatus.RESOLVED, TicketStatus.CLOSED}
+        else None,
+    }
+    if works_on and policy.can(user, "update", ticket):
+        context["edit_form"] = extra.pop("edit_form", None) or TicketEditForm(
+            initial={
+                "version": ticket.version,
+                "status": ticket.status,
+                "team": ticket.team_id,
+                "assignee": ticket.assignee_id,
+                "category": ticket.category_id,
+                "type": ticket.type,
+                "impact": ticket.impact,
+                "urgency": ticket.urgency,
+                "resolution": ticket.resolution,
+            }
+        )
+    if works_on:
+        context["requester_tickets"] = selectors.requester_open_tickets(ticket=ticket)
+        context["canned"] = list(
+            CannedResponse.objects.filter(team__isnull=True)
+            | CannedResponse.objects.filter(team=ticket.team_id)
+        )
+        context["children_count"] = ticket.children.count() if ticket.is_major else 0
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_POST
+def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = selectors.ticket_detail(viewer=user, reference=reference)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.ticket_reply(
+                ticket=ticket,
+                actor=user,
+                body=form.cleaned_data["body"],
+                internal=form.cleaned_data["internal"],
+                attachments=form.cleaned_data["attachments"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Internal note added.")
+                if form.cleaned_data["internal"]
+                else _("Your message has been sent."),
+            )
+            return redirect(reverse("tickets:detail", args=[ticket.reference]) + "#conversation")
+    ticket.refresh_from_db()
+    return render(
+        request, "tickets/detail.html", _detail_context(user, ticket, reply_form=form), status=400
+    )
+
+
+@login_required
+@require_POST
+def ticket_edit(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = selectors.ticket_detail(viewer=user, reference=reference)
+    if not permissions.tickets.can(user, "update", ticket):
+        raise PermissionDenied
+    form = TicketEditForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        changes = {
+            name: data[name]
+            for name in (
+                "status",
+                "team",
+                "assignee",
+                "category",
+                "type",
+                "impact",
+                "urgency",
+                "resolution",
+            )
+        }
+        try:
+            services.ticket_update(
+                ticket=ticket, actor=user, changes=changes, expected_version=data["version"]
+            )
+        except services.ConflictError as conflict:
+            fresh = conflict.ticket
+            differences = _conflict_diff(fresh, changes)
+            form.add_error(
+                None,
+                _(
+                    "Someone else changed this ticket while you were editing it. Your changes were "
+                    "not saved: check the current values below, then apply your changes again."
+                ),
+            )
+            ticket = selectors.ticket_detail(viewer=user, reference=reference)
+            return render(
+                request,
+                "tickets/detail.html",
+                _detail_context(user, ticket, edit_form=form, conflict=differences),
+                status=409,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The ticket has been updated."))
+            return redirect("tickets:detail", reference=ticket.reference)
+    ticket.refresh_from_db()
+    return render(
+        request, "tickets/detail.html", _detail_context(user, ticket, edit_form=form), status=400
+    )
+
+
+def _conflict_diff(current: Any, attempted: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for name, mine in attempted.items():
+        theirs = getattr(current, name)
+        if (getattr(theirs, "pk", theirs) or None) != (getattr(mine, "pk", mine) or None):
+            rows.append(
+                {
+                    "field": current._meta.get_field(name).verbose_name,
+                    "current": _display(current, name),
+                    "mine": mine or "—",
+                }
+            )
+    return rows
+
+
+def _display(ticket: Any, name: str) -> Any:
+    method = getattr(ticket, f"get_{name}_display", None)
+    value = method() if method else getattr(ticket, name)
+    return value or "—"
+
+
+@login_required
+@require_POST
+def ticket_reopen(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = selectors.ticket_detail(viewer=user, reference=reference)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            services.ticket_reopen(ticket=ticket, actor=user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The request has been reopened."))
+            return redirect("tickets:detail", reference=ticket.reference)
+    return render(
+        request, "tickets/detail.html", _detail_context(user, ticket, reopen_form=form), status=400
+    )
+
+
+@login_required
+@require_POST
+def ticket_close(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = selectors.ticket_detail(viewer=user, reference=reference)
+    services.ticket_close(ticket=ticket, actor=user)
+    messages.success(request, _("The request is closed. Thank you!"))
+    return redirect("tickets:detail", reference=ticket.reference)
+
+
+@login_required
+@require_POST
+def ticket_rate(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = selectors.ticket_detail(viewer=user, reference=reference)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        services.ticket_rate(
+            ticket=ticket,
+            actor=user,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+        )
+        messages.success(request, _("Thank you for your feedback."))
+        return redirect("tickets:detail", reference=ticket.reference)
+    return render(
+        request, "tickets/detail.html", _detail_context(user, ticket, rating_form=form), status=400
+    )
+
+
+@login_required
+@require_POST
+def ticket_flag_major(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = selectors.ticket_detail(viewer=user, reference=reference)
+    try:
+        services.ticket_flag_major(
+            ticket=ticket, actor=user, major=request.POST.get("major") == "1"
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("tickets:detail", reference=ticket.reference)
+
+
+@login_required
+@require_POST
+def ticket_join_major(request: HttpRequest, reference: str) -> HttpResponse:
+    """Any signed-in person may say they are affected by an open major incident."""
+    user = _user(request)
+    parent = get_object_or_404(
+        selectors.Ticket.objects.filter(is_major=True, parent__isnull=True), reference=reference
+    )
+    try:
+        child = services.ticket_join_major(
+            parent=parent, actor=user, comment=request.POST.get("comment", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("tickets:portal")
+    messages.success(request, _("Noted: you will be informed as the incident progresses."))
+    return redirect("tickets:detail", reference=child.reference)
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
+    attachment: Attachment = get_object_or_404(
+        permissions.attachments.scope(request.user), pk=attachment_id
+    )
+    inline = request.GET.get("inline") == "1"
+    return file_response(
+        (attachment.storage_name, attachment.original_name, attachment.content_type),
+        inline=inline,
+    )
+
+
+# --- Agent workspace --------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not permissions.tickets.can(user, "list_all"):
+        raise Http404
+    params = request.GET.copy()
+    if "queue" not in params and not any(k for k in params if k not in {"page"}):
+        params["queue"] = Queue.MINE
+    form = TicketFilterForm(params)
+    filters = form.cleaned_data if form.is_valid() else {"queue": Queue.MINE}
+    qs = selectors.ticket_list(viewer=user, filters=filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "tickets/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "current_queue": filters.get("queue", ""),
+            "saved_views": SavedView.objects.filter(owner=user),
+            "can_bulk": permissions.tickets.can(user, "bulk"),
+        },
+        status=200 if form.is_valid() else 400,
+    )
+
+
+@login_required
+@require_POST
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not permissions.is_desk(user):
+        raise Http404
+    name = request.POST.get("name", "").strip()[:80]
+    query = request.POST.get("query", "")[:1000]
+    form = TicketFilterForm(_querydict(query))
+    if not name or not form.is_valid():
+        messages.error(request, _("Give the view a name; its filters must be valid."))
+    else:
+        SavedView.objects.update_or_create(owner=user, name=name, defaults={"query": query})
+        messages.success(request, _("View saved."))
+    return redirect(reverse("tickets:queue") + ("?" + query if query else ""))
+
+
+def _querydict(query: str) -> Any:
+    from django.http import QueryDict
+
+    return QueryDict(query)
+
+
+@login_required
+@require_POST
+def bulk_update(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not permissions.tickets.can(user, "bulk"):
+        if permissions.is_desk(user):
+            raise PermissionDenied
+        raise Http404
+    ids = [int(v) for v in request.POST.getlist("tickets") if v.isdigit()][:200]
+    action = request.POST.get("action")
+    tickets = list(permissions.tickets.scope(user).filter(pk__in=ids))
+    done, failed = 0, 0
+    for ticket in tickets:
+        changes: dict[str, Any] = {}
+        if action == "assign":
+            assignee_id = request.POST.get("assignee")
+            assignee = User.objects.filter(pk=assignee_id).first() if assignee_id else None
+            changes = {"assignee": assignee, "team": ticket.team}
+            if (
+                assignee is not None
+                and ticket.team
+                and not ticket.team.members.filter(pk=assignee.pk).exists()
+            ):
+                changes["team"] = assignee.teams.first()
+        elif action == "status":
+            changes = {"status": request.POST.get("status", "")}
+        else:
+            break
+        try:
+            services.ticket_update(
+                ticket=ticket, actor=user, changes=changes, expected_version=None
+            )
+            done += 1
+        except (ValidationError, PermissionDenied):
+            failed += 1
+    if done:
+        messages.success(request, _("%(count)d ticket(s) updated.") % {"count": done})
+    if failed:
+        messages.error(request, _("%(count)d ticket(s) could not be changed.") % {"count": failed})
+    return redirect(reverse("tickets:queue") + "?" + request.POST.get("query", ""))
+
+
+@login_required
+@require_POST
+def merge(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    duplicate = selectors.ticket_detail(viewer=user, reference=reference)
+    target_ref = request.POST.get("into", "").strip().upper()
+    try:
+        into = selectors.ticket_detail(viewer=user, reference=target_ref)
+    except Http404:
+        messages.error(request, _("No ticket %(ref)s.") % {"ref": target_ref})
+        return redirect("tickets:detail", reference=reference)
+    try:
+        services.ticket_merge(duplicate=duplicate, into=into, actor=user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("tickets:detail", reference=reference)
+    messages.success(request, _("Merged into %(ref)s.") % {"ref": into.reference})
+    return redirect("tickets:detail", reference=into.reference)
