@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import http_baseline
+from bench import http_baseline, tickets
 
-BENCHMARKS = {"http-baseline": http_baseline.main}
+BENCHMARKS = {"http-baseline": http_baseline.main, "tickets": tickets.main}
 
 
 def main() -> int:

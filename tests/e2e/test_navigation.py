@@ -12,11 +12,13 @@ from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+PORTAL = ["Accueil", "Mes demandes", "Nouvelle demande"]
+DESK = [*PORTAL, "Files d’attente", "Annuaire", "Mon profil"]
 EXPECTED_NAV = {
-    Role.COLLABORATOR: ["Accueil", "Mon profil"],
-    Role.AGENT: ["Accueil", "Annuaire", "Mon profil"],
-    Role.SUPERVISOR: ["Accueil", "Annuaire", "Mon profil"],
-    Role.ADMIN: ["Accueil", "Annuaire", "Mon profil", "Administration"],
+    Role.COLLABORATOR: [*PORTAL, "Mon profil"],
+    Role.AGENT: DESK,
+    Role.SUPERVISOR: DESK,
+    Role.ADMIN: [*DESK, "Administration"],
 }
 
 

@@ -58,7 +58,7 @@ def test_open_reply_read_and_rate(page: Page, browser):  # type: ignore[no-untyp
     # The collaborator reads the reply and rates the resolution.
     page.reload()
     expect(page.get_by_text("Pouvez-vous redémarrer la box ?")).to_be_visible()
-    expect(page.get_by_text("Box redémarrée, connexion stable.")).to_be_visible()
+    expect(page.get_by_text("Box redémarrée, connexion stable.", exact=True)).to_be_visible()
     assert_accessible(page)
     page.get_by_label("5 — très satisfait").check()
     page.get_by_role("button", name="Envoyer mon évaluation").click()

@@ -192,9 +192,7 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> Any:
             form.errors.as_data().get("__all__", [])
             or [f"{name}: {errs[0]}" for name, errs in form.errors.items()]
         )
-    return selectors.ticket_list(viewer=request.user, filters=form.cleaned_data).select_related(
-        "parent"
-    )
+    return selectors.ticket_list(viewer=request.user, filters=form.cleaned_data)
 
 
 @router.post("/tickets", response={201: TicketDetailOut, 400: ErrorOut, 403: ErrorOut})

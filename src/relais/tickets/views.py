@@ -26,7 +26,7 @@ from relais.tickets.forms import (
 )
 from relais.tickets.models import Attachment, CannedResponse, Category, SavedView
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 
 
 def _user(request: HttpRequest) -> User:

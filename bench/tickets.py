@@ -1,0 +1,592 @@
+"""Service-desk benchmark at volume.
+
+Seeds N tickets and M replies (PostgreSQL: COPY; SQLite: executemany in large transactions)
+on top of the demo organisation, starts gunicorn, then drives the agent queue page, the API
+list, the ticket page and ticket creation with concurrent keep-alive clients, and reports
+p50/p95/p99 per operation.
+
+    # PostgreSQL, 1,000,000 tickets and 5,000,000 replies (database relais_bench is recreated)
+    python -m bench tickets --database postgres --tickets 1000000 --replies 5000000
+    # Embedded SQLite, 100,000 tickets
+    python -m bench tickets --database sqlite --tickets 100000 --replies 500000
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.http_baseline import free_port, percentile, wait_ready
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/relais_bench"
+
+TITLES = [
+    "Le VPN se déconnecte",
+    "Outlook ne reçoit plus de mails",
+    "Imprimante en panne",
+    "Mot de passe expiré",
+    "Écran bleu au démarrage",
+    "Teams sans son",
+    "Accès refusé au dossier partagé",
+    "Lenteurs sur la gestion locative",
+]
+STATUSES_DONE = ["closed"] * 17 + ["resolved"]
+STATUSES_OPEN = ["new", "assigned", "in_progress", "waiting_requester", "waiting_third_party"]
+
+
+def relais(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "relais", *args], env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def django_setup(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    import django
+
+    django.setup()
+
+
+def seed(tickets: int, replies: int, database: str) -> float:
+    """Generate tickets and replies in bulk; returns the seconds it took."""
+    from django.db import connection
+
+    from relais.accounts.models import Team, User
+    from relais.tickets.models import Category
+
+    rng = random.Random(7)
+    started = time.perf_counter()
+    users = list(User.objects.filter(role="collaborator").values_list("pk", flat=True))
+    agents = list(User.objects.exclude(role="collaborator").values_list("pk", flat=True))
+    teams = list(Team.objects.values_list("pk", flat=True))
+    categories = list(Category.objects.filter(parent__isnull=False).values_list("pk", flat=True))
+    now = datetime.now(UTC)
+    columns = [
+        "reference",
+        "type",
+        "category_id",
+        "title",
+        "description",
+        "extra",
+        "requester_id",
+        "created_by_id",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "channel",
+        "impact",
+        "urgency",
+        "priority",
+        "status",
+        "team_id",
+        "assignee_id",
+        "is_major",
+        "version",
+        "created_at",
+        "updated_at",
+        "first_responded_at",
+        "resolved_at",
+        "closed_at",
+        "resolution",
+        "reopen_count",
+        "first_response_target",
+        "resolution_target",
+        "first_response_due",
+        "resolution_due",
+        "resolution_warn_at",
+        "first_response_breached",
+        "resolution_breached",
+        "sla_warned",
+    ]
+    start_id = 1
+
+    def ticket_rows():  # type: ignore[no-untyped-def]
+        for index in range(tickets):
+            age = timedelta(minutes=int(rng.random() * 3 * 365 * 24 * 60))
+            created = now - age
+            status = (
+                rng.choice(STATUSES_OPEN)
+                if age < timedelta(days=20) and rng.random() < 0.6
+                else rng.choice(STATUSES_DONE)
+            )
+            requester = rng.choice(users)
+            done = status in {"resolved", "closed"}
+            responded = created + timedelta(hours=2) if status != "new" else None
+            resolved = created + timedelta(days=1) if done else None
+            yield [
+                f"INC-{created.year}-{index + start_id:07d}",
+                "incident",
+                rng.choice(categories),
+                rng.choice(TITLES),
+                "Description du problème rencontré.",
+                "{}",
+                requester,
+                requester,
+                "",
+                "",
+                "",
+                "portal",
+                "low",
+                "medium",
+                "P4",
+                status,
+                rng.choice(teams),
+                None if status == "new" else rng.choice(agents),
+                False,
+                1,
+                created,
+                responded or created,
+                responded,
+                resolved,
+                resolved + timedelta(days=2) if status == "closed" and resolved else None,
+                "",
+                0,
+                480,
+                2550,
+                created + timedelta(days=1),
+                created + timedelta(days=5),
+                created + timedelta(days=4),
+                False,
+                False,
+                False,
+            ]
+
+    with connection.cursor() as cursor:
+        if database == "postgres":
+            raw = cursor.cursor  # psycopg cursor
+            with raw.copy(f"COPY tickets_ticket ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in ticket_rows():
+                    copy.write_row(row)
+            raw.execute("SELECT min(id), max(id) FROM tickets_ticket")
+            low, high = raw.fetchone()
+            with raw.copy(
+                "COPY tickets_ticketmessage (ticket_id, kind, author_id, body, "
+                "channel, created_at) FROM STDIN"
+            ) as copy:
+                for _ in range(replies):
+                    copy.write_row(
+                        [
+                            rng.randint(low, high),
+                            rng.choice(["reply", "reply", "note"]),
+                            rng.choice(agents),
+                            "Pouvez-vous redémarrer votre poste ?",
+                            "portal",
+                            now,
+                        ]
+                    )
+            raw.execute("ANALYZE")
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            # Column names are the constants above, never input.
+            sql = f"INSERT INTO tickets_ticket ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+            batch: list[list[object]] = []
+            for row in ticket_rows():
+                batch.append(row)
+                if len(batch) == 20_000:
+                    cursor.executemany(sql, batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+            cursor.execute("SELECT min(id), max(id) FROM tickets_ticket")
+            low, high = cursor.fetchone()
+            sql = (
+                "INSERT INTO tickets_ticketmessage (ticket_id, kind, author_id, body, channel, "
+                "created_at) VALUES (%s, %s, %s, %s, %s, %s)"
+            )
+            batch = []
+            for _ in range(replies):
+                batch.append(
+                    [
+                        rng.randint(low, high),
+                        "reply",
+                        rng.choice(agents),
+                        "Pouvez-vous redémarrer votre poste ?",
+                        "portal",
+                        now,
+                    ]
+                )
+                if len(batch) == 50_000:
+                    cursor.executemany(sql, batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+            cursor.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+class Session:
+    """A keep-alive HTTP/1.1 client with cookies (for the HTML pages) or a bearer token."""
+
+    def __init__(self, port: int, headers: dict[str, str] | None = None) -> None:
+        self.port = port
+        self.headers = dict(headers or {})
+        self.cookies: dict[str, str] = {}
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(
+        self, method: str, path: str, body: str | None = None, extra: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        headers = {**self.headers, **(extra or {})}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (OSError, http.client.HTTPException):
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";")[0]
+        return response.status, text
+
+    def login(self, email: str, password: str) -> None:
+        _status, page = self.request("GET", "/connexion/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        body = urlencode({"username": email, "password": password, "csrfmiddlewaretoken": token})
+        status, _ = self.request(
+            "POST",
+            "/connexion/",
+            body,
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Referer": f"http://127.0.0.1:{self.port}/connexion/",
+            },
+        )
+        assert status == 302, f"login failed ({status})"
+
+
+def drive(name: str, make_session, operation, clients: int, duration: float) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + duration
+
+    def worker(index: int) -> None:
+        nonlocal errors
+        session = make_session()
+        rng = random.Random(index)
+        local, local_errors = [], 0
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            status = operation(session, rng)
+            local.append(time.perf_counter() - started)
+            if status >= 400:
+                local_errors += 1
+        with lock:
+            latencies.extend(local)
+            errors += local_errors
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    result = {
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+    }
+    print(
+        f"{name:34} {result['throughput_rps']:>7} req/s  p50 {result['p50_ms']:>7} ms  "
+        f"p95 {result['p95_ms']:>7} ms  p99 {result['p99_ms']:>7} ms  "
+        f"errors {result['errors']}",
+        flush=True,
+    )
+    return result
+
+
+WRK_SCRIPT = """
+local paths = {%(paths)s}
+local method = "%(method)s"
+local body = %(body)s
+wrk.method = method
+%(headers)s
+request = function()
+  local path = paths[math.random(#paths)]
+  return wrk.format(method, path, nil, body)
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format('RESULT {"requests": %%d, "errors": %%d, "seconds": %%f, '
+    .. '"p50_ms": %%.1f, "p95_ms": %%.1f, "p99_ms": %%.1f}\\n',
+    summary.requests, errors, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def lua_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def drive_wrk(
+    name: str,
+    port: int,
+    paths: list[str],
+    headers: dict[str, str],
+    clients: int,
+    duration: float,
+    method: str = "GET",
+    body: str | None = None,
+) -> dict[str, float]:
+    """Load with wrk (C, event loop): the client costs far less CPU than Python threads."""
+    script = WRK_SCRIPT % {
+        "paths": ", ".join(lua_string(p) for p in paths),
+        "method": method,
+        "body": lua_string(body) if body is not None else "nil",
+        "headers": "\n".join(
+            f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()
+        ),
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(clients),
+            "-d",
+            f"{int(duration)}s",
+            "-s",
+            handle.name,
+            "--timeout",
+            "10s",
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(handle.name)
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    data = json.loads(line[len("RESULT ") :])
+    result = {
+        "requests": data["requests"],
+        "errors": data["errors"],
+        "throughput_rps": round(data["requests"] / data["seconds"], 1),
+        "p50_ms": data["p50_ms"],
+        "p95_ms": data["p95_ms"],
+        "p99_ms": data["p99_ms"],
+    }
+    print(
+        f"{name:34} {result['throughput_rps']:>7} req/s  p50 {result['p50_ms']:>7} ms  "
+        f"p95 {result['p95_ms']:>7} ms  p99 {result['p99_ms']:>7} ms  "
+        f"errors {result['errors']}",
+        flush=True,
+    )
+    return result
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench tickets")
+    parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--replies", type=int, default=5_000_000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true", help="Keep an already seeded database")
+    args = parser.parse_args(argv)
+
+    data_dir = Path(tempfile.gettempdir()) / f"relais-bench-{args.database}"
+    env = {
+        **os.environ,
+        "RELAIS_DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "relais.settings",
+        "RELAIS_AXES_ENABLED": "0",
+    }
+    env.pop("RELAIS_TESTING", None)
+    if args.database == "postgres":
+        env["DATABASE_URL"] = PG_BENCH_URL
+    else:
+        env.pop("DATABASE_URL", None)
+    seeding = None
+    if not args.reuse:
+        if args.database == "postgres":
+            subprocess.run(
+                ["psql", PG_ADMIN_URL, "-qc", "DROP DATABASE IF EXISTS relais_bench"], check=True
+            )
+            subprocess.run(
+                ["psql", PG_ADMIN_URL, "-qc", "CREATE DATABASE relais_bench"], check=True
+            )
+        else:
+            for name in ("relais.sqlite3", "relais.sqlite3-wal", "relais.sqlite3-shm"):
+                (data_dir / name).unlink(missing_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        relais(env, "migrate", "-v0")
+        django_setup(env)
+        from relais.accounts.demo import seed as seed_people
+        from relais.core.demo import DemoContext
+
+        seed_people(DemoContext(rng=random.Random(1)))
+        seeding = seed(args.tickets, args.replies, args.database)
+        print(
+            f"seeded {args.tickets:,} tickets and {args.replies:,} replies in {seeding:.0f} s",
+            flush=True,
+        )
+    else:
+        django_setup(env)
+    token = relais(env, "token", "add", "agent@relais.test", "--write").strip().splitlines()[-1]
+    from relais.accounts.models import Team
+    from relais.tickets.models import Category, Ticket
+
+    category_id = Category.objects.filter(parent__isnull=False).values_list("pk", flat=True)[0]
+    # Tickets the benchmark's agent may open: those of their teams.
+    agent_teams = list(
+        Team.objects.filter(members__email="agent@relais.test").values_list("pk", flat=True)
+    )
+    candidates = Ticket.objects.filter(team__in=agent_teams)
+    last = candidates.order_by("-pk").values_list("pk", flat=True).first() or 1
+    sample = random.Random(3).sample(range(1, last + 1), min(20_000, last))
+    references = list(candidates.filter(pk__in=sample).values_list("reference", flat=True)[:2000])
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "relais.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    results: dict[str, dict[str, float]] = {}
+    try:
+        wait_ready(port)
+        bearer = {"Authorization": f"Bearer {token}"}
+
+        def html_session() -> Session:
+            session = Session(port)
+            session.login("agent@relais.test", "demo-relais-2026")
+            return session
+
+        def api_session() -> Session:
+            return Session(port, bearer)
+
+        if shutil.which("wrk"):
+            html = html_session()
+            cookie = "; ".join(f"{k}={v}" for k, v in html.cookies.items())
+            create = json.dumps(
+                {
+                    "category_id": category_id,
+                    "title": "Le VPN se déconnecte",
+                    "description": "Depuis ce matin.",
+                }
+            )
+            plan = {
+                "agent queue page (team queue)": (
+                    ["/guichet/?queue=team"],
+                    {"Cookie": cookie},
+                    "GET",
+                    None,
+                ),
+                "API list (team queue)": (["/api/v1/tickets?queue=team"], bearer, "GET", None),
+                "ticket page": (
+                    [f"/demandes/{r}/" for r in references[:500]],
+                    {"Cookie": cookie},
+                    "GET",
+                    None,
+                ),
+                "open a ticket (API)": (
+                    ["/api/v1/tickets"],
+                    {**bearer, "Content-Type": "application/json"},
+                    "POST",
+                    create,
+                ),
+            }
+            for name, (paths, headers, method, payload) in plan.items():
+                drive_wrk(name, port, paths, headers, args.clients, 5, method, payload)
+                results[name] = drive_wrk(
+                    name, port, paths, headers, args.clients, args.duration, method, payload
+                )
+        else:
+            print("wrk not found (apt-get install wrk): using the slower Python driver")
+            operations = {
+                "agent queue page (team queue)": (
+                    html_session,
+                    lambda s, r: s.request("GET", "/guichet/?queue=team")[0],
+                ),
+                "API list (team queue)": (
+                    api_session,
+                    lambda s, r: s.request("GET", "/api/v1/tickets?queue=team")[0],
+                ),
+                "ticket page": (
+                    html_session,
+                    lambda s, r: s.request("GET", f"/demandes/{r.choice(references)}/")[0],
+                ),
+                "open a ticket (API)": (
+                    api_session,
+                    lambda s, r: s.request(
+                        "POST",
+                        "/api/v1/tickets",
+                        json.dumps(
+                            {
+                                "category_id": category_id,
+                                "title": "Le VPN se déconnecte",
+                                "description": "Depuis ce matin.",
+                            }
+                        ),
+                        {"Content-Type": "application/json"},
+                    )[0],
+                ),
+            }
+            for name, (make_session, operation) in operations.items():
+                drive(name, make_session, operation, args.clients, 5)  # warm-up
+                results[name] = drive(name, make_session, operation, args.clients, args.duration)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    out = ROOT / "var" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"tickets-{args.database}.json").write_text(
+        json.dumps(
+            {
+                "database": args.database,
+                "tickets": args.tickets,
+                "replies": args.replies,
+                "clients": args.clients,
+                "workers": args.workers,
+                "seconds_to_seed": seeding,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
+    return 0
