@@ -167,7 +167,7 @@ def sla_watch(*, now: datetime | None = None, batch: int = 500) -> dict[str, int
     for ticket_id in dict.fromkeys(breached_ids):
         with transaction.atomic():
             ticket = (
-                Ticket.objects.select_for_update()
+                Ticket.objects.select_for_update(of=("self",))
                 .select_related("assignee", "team")
                 .get(pk=ticket_id)
             )
