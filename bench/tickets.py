@@ -169,6 +169,7 @@ def seed(tickets: int, replies: int, database: str) -> float:
     with connection.cursor() as cursor:
         if database == "postgres":
             raw = cursor.cursor  # psycopg cursor
+            raw.execute("SET statement_timeout = 0")  # bulk loading is not a web request
             with raw.copy(f"COPY tickets_ticket ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in ticket_rows():
                     copy.write_row(row)

@@ -213,3 +213,22 @@ def test_ticket_page_query_count_is_bounded(ticket, team_agent, django_assert_ma
     with django_assert_max_num_queries(25):
         response = c.get(reverse("tickets:detail", args=[ticket.reference]))
     assert response.status_code == 200
+
+
+def test_muted_notifications_are_not_sent(requester, vpn_category, team_agent):
+    from relais.core.models import OutboxMessage
+    from relais.tickets.services import ticket_reply
+
+    c = client(requester)
+    page = c.get(reverse("tickets:notifications")).content.decode()
+    assert 'value="agent_reply" checked' in page
+    assert "sla_warning" not in page  # desk-only events are not offered to requesters
+    c.post(reverse("tickets:notifications"), {"events": ["acknowledgement", "resolution"]})
+    ticket = open_ticket(requester, vpn_category)
+    ticket_reply(ticket=ticket, actor=team_agent, body="Réponse")
+    subjects = [
+        m.payload["subject"]
+        for m in OutboxMessage.objects.all()
+        if requester.email in m.payload["to"]
+    ]
+    assert len(subjects) == 1  # the acknowledgement only, not the agent's reply

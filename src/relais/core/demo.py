@@ -23,6 +23,8 @@ DEMO_LOGINS = [
 class DemoContext:
     rng: random.Random
     data: dict[str, Any] = field(default_factory=dict)
+    # Volume of the bulky parts (tickets…): 1.0 is the full demo, tests use less.
+    scale: float = 1.0
 
 
 Seeder = Callable[[DemoContext], str]
@@ -42,8 +44,8 @@ def has_data() -> bool:
     return User.objects.exists()
 
 
-def seed(*, seed: int = 2026) -> list[str]:
-    ctx = DemoContext(rng=random.Random(seed))  # noqa: S311 (reproducible demo data)
+def seed(*, seed: int = 2026, scale: float = 1.0) -> list[str]:
+    ctx = DemoContext(rng=random.Random(seed), scale=scale)  # noqa: S311 (reproducible)
     summary = []
     with transaction.atomic():
         for seeder in _seeders():

@@ -24,6 +24,7 @@ from relais.tickets.models import (
     Category,
     ReferenceCounter,
     Satisfaction,
+    SlaPause,
     TeamSettings,
     Ticket,
     TicketEvent,
@@ -163,7 +164,7 @@ def seed(ctx: DemoContext) -> str:
     tickets: list[Ticket] = []
     plan: list[dict[str, str]] = []
     policies_cache: dict[tuple[str, int], tuple[int | None, int | None, object]] = {}
-    for _index in range(TICKET_COUNT):
+    for _index in range(max(1, int(TICKET_COUNT * ctx.scale))):
         # More tickets recently, a long tail over the year.
         age = timedelta(minutes=int((rng.random() ** 2) * 365 * 24 * 60))
         created = now - age
@@ -352,6 +353,13 @@ def seed(ctx: DemoContext) -> str:
                         created_at=ticket.resolved_at,
                     )
                 )
+    SlaPause.objects.bulk_create(
+        [
+            SlaPause(ticket=ticket, started_at=ticket.sla_paused_since)
+            for ticket in created_tickets
+            if ticket.sla_paused_since is not None
+        ]
+    )
     TicketMessage.objects.bulk_create(message_rows, batch_size=1000)
     TicketEvent.objects.bulk_create(event_rows, batch_size=1000)
     Satisfaction.objects.bulk_create(ratings, batch_size=1000)

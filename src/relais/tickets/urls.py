@@ -17,6 +17,7 @@ urlpatterns = [
     path("demandes/<str:reference>/je-suis-concerne/", views.ticket_join_major, name="join_major"),
     path("demandes/<str:reference>/fusionner/", views.merge, name="merge"),
     path("pieces-jointes/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("profil/notifications/", views.notification_preferences, name="notifications"),
     path("guichet/", views.queue, name="queue"),
     path("guichet/vues/", views.saved_view_create, name="saved_view_create"),
     path("guichet/masse/", views.bulk_update, name="bulk"),

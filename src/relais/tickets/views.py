@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from relais.accounts.models import User
 from relais.core.files import file_response
 from relais.tickets import permissions, selectors, services
-from relais.tickets.choices import Channel, TicketStatus
+from relais.tickets.choices import Channel, NotificationEvent, TicketStatus
 from relais.tickets.filters import Queue, TicketFilterForm
 from relais.tickets.forms import (
     RatingForm,
@@ -24,7 +24,13 @@ from relais.tickets.forms import (
     TicketEditForm,
     TicketOpenForm,
 )
-from relais.tickets.models import Attachment, CannedResponse, Category, SavedView
+from relais.tickets.models import (
+    Attachment,
+    CannedResponse,
+    Category,
+    NotificationPreference,
+    SavedView,
+)
 
 PAGE_SIZE = 25
 
@@ -514,3 +520,34 @@ def merge(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("tickets:detail", reference=reference)
     messages.success(request, _("Merged into %(ref)s.") % {"ref": into.reference})
     return redirect("tickets:detail", reference=into.reference)
+
+
+REQUESTER_EVENTS = (
+    NotificationEvent.ACKNOWLEDGEMENT,
+    NotificationEvent.AGENT_REPLY,
+    NotificationEvent.STATUS_CHANGE,
+    NotificationEvent.RESOLUTION,
+)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    events = [e for e in NotificationEvent if permissions.is_desk(user) or e in REQUESTER_EVENTS]
+    preference = NotificationPreference.objects.filter(user=user).first()
+    muted = set(preference.muted) if preference else set()
+    if request.method == "POST":
+        wanted = set(request.POST.getlist("events"))
+        services.notification_preferences_set(
+            user=user, muted=[e.value for e in events if e.value not in wanted]
+        )
+        messages.success(request, _("Your notification choices have been saved."))
+        return redirect("tickets:notifications")
+    return render(
+        request,
+        "tickets/notifications.html",
+        {
+            "events": [(e.value, e.label, e.value not in muted) for e in events],
+        },
+    )

@@ -1036,3 +1036,15 @@ def attachments_sweep_orphans(*, older_than: Any) -> int:
             delete_stored(storage_name)
             removed += 1
     return removed
+
+
+def notification_preferences_set(*, user: User, muted: Sequence[str]) -> None:
+    """Choose which ticket e-mails a person does not want (everything is on by default)."""
+    from relais.tickets.models import NotificationPreference
+
+    unknown = set(muted) - set(NotificationEvent.values)
+    if unknown:
+        raise ValidationError(_("Unknown notification."))
+    NotificationPreference.objects.update_or_create(
+        user=user, defaults={"muted": sorted(set(muted))}
+    )

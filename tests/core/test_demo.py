@@ -1,0 +1,34 @@
+"""`relais demo` seeds a usable organisation and desk, and its printed logins work."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from relais.accounts.choices import Role
+from relais.accounts.models import User
+from relais.core import demo
+from relais.tickets.choices import MessageKind
+from relais.tickets.models import Ticket, TicketMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_seeds_every_role_and_a_working_desk():
+    summary = demo.seed(scale=0.05)
+    assert len(summary) == 2
+    assert User.objects.count() == 200
+    counts = {role: User.objects.filter(role=role).count() for role in Role.values}
+    assert all(count > 0 for count in counts.values())
+    assert Ticket.objects.count() == 100
+    assert TicketMessage.objects.filter(kind=MessageKind.REPLY).exists()
+    references = list(Ticket.objects.values_list("reference", flat=True))
+    assert len(set(references)) == len(references)
+    assert demo.has_data()
+
+    for email, _label in demo.DEMO_LOGINS:
+        client = Client()
+        response = client.post("/connexion/", {"username": email, "password": demo.DEMO_PASSWORD})
+        assert response.status_code == 302, email
+        assert client.get("/demandes/").status_code == 200
+    assert "demo-relais-2026" in demo.logins_text()
