@@ -80,9 +80,12 @@ def test_run_serves_the_login_page_and_ctrl_c_stops_everything(tmp_path):
     assert "Relais is running on http://127.0.0.1:" in output
     assert "Stopped." in output
     time.sleep(0.5)
-    assert not [
-        pid
-        for pid in children
-        if os.path.exists(f"/proc/{pid}")
-        and "zombie" not in open(f"/proc/{pid}/status").read().lower()
-    ]
+    assert not [pid for pid in children if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            return "zombie" not in handle.read().lower()
+    except OSError:
+        return False
