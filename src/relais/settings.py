@@ -362,7 +362,7 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # --- E-mail -----------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
-# Embedded mode without a mail server: messages are written as .eml files under
+# Embedded mode without a mail server: messages are written as files (one .log per batch) under
 # RELAIS_DATA_DIR/mail instead of failing delivery.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

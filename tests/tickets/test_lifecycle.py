@@ -336,3 +336,23 @@ def test_sla_watch_warns_then_records_the_breach_once(ticket, team_agent):
     assert kinds.count(EventKind.SLA_WARNING) == 1
     assert kinds.count(EventKind.SLA_BREACHED) == 1
     assert any("SLA" in m.payload["subject"] for m in mails_to(team_agent.email))
+
+
+def test_routing_falls_back_to_the_parent_category_team(requester, vpn_team):
+    from relais.tickets.models import Category
+
+    root = Category.objects.get(name="Connexion & VPN", parent=None)
+    Category.objects.filter(pk=root.pk).update(team=vpn_team)
+    child = Category.objects.get(name="Wi-Fi", parent=root)
+    assert child.team is None
+    assert open_ticket(requester, child).team == vpn_team
+
+
+def test_calendar_hours_are_validated_when_saved():
+    from relais.tickets.models import BusinessCalendar
+
+    calendar = BusinessCalendar(name="Nuit", hours={"0": [["22:00", "06:00"]]})
+    with pytest.raises(ValidationError) as caught:
+        calendar.full_clean()
+    assert "hours" in caught.value.message_dict
+    BusinessCalendar(name="Soir", hours={"0": [["18:00", "00:00"]]}).full_clean()

@@ -49,6 +49,32 @@ class BusinessCalendar(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Refuse hours the SLA arithmetic cannot use, when an admin saves them."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from django.core.exceptions import ValidationError
+
+        from relais.tickets import sla
+
+        try:
+            zone = ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError({"timezone": _("Unknown time zone.")}) from exc
+        try:
+            sla.BusinessCalendar(
+                timezone=zone, hours=self.parsed_hours(), closed_days=self.parsed_closed_dates()
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValidationError(
+                {
+                    "hours": _(
+                        "Opening hours must be, per weekday 0–6, ordered non-overlapping "
+                        '["HH:MM", "HH:MM"] intervals ("00:00" as closing time means midnight).'
+                    )
+                }
+            ) from exc
+
     def parsed_hours(self) -> dict[int, tuple[tuple[time, time], ...]]:
         return {
             int(day): tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in spans)

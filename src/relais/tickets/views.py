@@ -198,6 +198,7 @@ def _detail_context(user: User, ticket: Any, **extra: Any) -> dict[str, Any]:
             | CannedResponse.objects.filter(team=ticket.team_id)
         )
         context["children_count"] = ticket.children.count() if ticket.is_major else 0
+        context["can_merge"] = policy.can(user, "merge", ticket)
     context.update(extra)
     return context
 

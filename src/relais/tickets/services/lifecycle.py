@@ -108,6 +108,16 @@ def _round_robin_agent(team: Team) -> User | None:
     return chosen
 
 
+def _routing_team(category: Category) -> Team | None:
+    """The team of the category, else of its nearest ancestor that has one."""
+    node: Category | None = category
+    while node is not None:
+        if node.team_id:
+            return node.team
+        node = node.parent
+    return None
+
+
 def _validate_extra(category: Category, extra: dict[str, Any]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -270,7 +280,7 @@ def ticket_open(
             impact=draft.impact,
             urgency=draft.urgency,
             priority=priority_compute(impact=draft.impact, urgency=draft.urgency),
-            team=draft.category.team,
+            team=_routing_team(draft.category),
             parent=parent,
             created_at=now,
             updated_at=now,
