@@ -133,7 +133,9 @@ def apply_filters(qs: QuerySet[Ticket], data: dict[str, Any], viewer: Any) -> Qu
     if queue == Queue.MINE:
         qs = qs.filter(assignee_id=viewer.pk, status__in=OPEN_STATUSES)
     elif queue == Queue.TEAM:
-        qs = qs.filter(team__in=viewer.teams.all(), status__in=OPEN_STATUSES)
+        from relais.tickets.permissions import team_ids
+
+        qs = qs.filter(team_id__in=sorted(team_ids(viewer)), status__in=OPEN_STATUSES)
     elif queue == Queue.UNASSIGNED:
         qs = qs.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
     elif queue == Queue.BREACHING:

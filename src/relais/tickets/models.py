@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from relais.accounts.models import Team
 from relais.core.models import TimeStampedModel
 from relais.tickets.choices import (
+    OPEN_STATUSES,
     Channel,
     EventKind,
     Level,
@@ -379,6 +380,23 @@ class Ticket(models.Model):
                 condition=Q(resolution_warn_at__isnull=False),
             ),
             models.Index(fields=["priority", "-created_at"], name="ticket_priority_idx"),
+            # The agent queues list open tickets, newest first, by team or by agent: partial
+            # indexes over open tickets only stay small however large the history grows.
+            models.Index(
+                fields=["team", "-created_at"],
+                name="ticket_open_team_idx",
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+            ),
+            models.Index(
+                fields=["assignee", "-created_at"],
+                name="ticket_open_assignee_idx",
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+            ),
+            models.Index(
+                fields=["-created_at"],
+                name="ticket_open_created_idx",
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+            ),
             models.Index(fields=["category", "-created_at"], name="ticket_category_idx"),
         ]
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from relais.accounts.models import Team, User
 from relais.tickets import permissions
 from relais.tickets.choices import OPEN_STATUSES, MessageKind
 from relais.tickets.filters import apply_filters
 from relais.tickets.models import Attachment, Category, Ticket, TicketEvent, TicketMessage
 
-LIST_RELATED = ("category", "category__parent", "requester", "assignee", "team", "parent")
 # The columns a list shows (queue page and API list): loading whole rows costs more than the
 # query itself at volume.
 LIST_FIELDS = (
@@ -37,20 +37,26 @@ LIST_FIELDS = (
     "resolution_breached",
     "team_id",
     "parent_id",
-    "category__name",
-    "category__parent_id",
-    "category__default_type",
-    "category__extra_fields",
-    "category__parent__name",
-    "requester__display_name",
-    "assignee__display_name",
-    "team__name",
-    "parent__reference",
+    "category_id",
+    "requester_id",
+    "assignee_id",
 )
 
 
 def ticket_list(*, viewer: Any, filters: dict[str, Any]) -> QuerySet[Ticket]:
-    qs = permissions.tickets.scope(viewer).select_related(*LIST_RELATED).only(*LIST_FIELDS)
+    # Related rows come from small IN (…) queries rather than joins: on PostgreSQL, planning
+    # a seven-way join with the visibility OR costs ~10 ms, more than running it.
+    qs = (
+        permissions.tickets.scope(viewer)
+        .only(*LIST_FIELDS)
+        .prefetch_related(
+            Prefetch("category", queryset=Category.objects.select_related("parent")),
+            Prefetch("requester", queryset=User.objects.only("display_name")),
+            Prefetch("assignee", queryset=User.objects.only("display_name")),
+            Prefetch("team", queryset=Team.objects.only("name")),
+            Prefetch("parent", queryset=Ticket.objects.only("reference")),
+        )
+    )
     return apply_filters(qs, filters, viewer)
 
 
