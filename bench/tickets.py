@@ -453,6 +453,7 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
     else:
+        relais(env, "migrate", "-v0")  # a reused database gets the latest indexes
         django_setup(env)
     token = relais(env, "token", "add", "agent@relais.test", "--write").strip().splitlines()[-1]
     from relais.accounts.models import Team

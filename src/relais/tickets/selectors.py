@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from relais.accounts.models import Team, User
 from relais.tickets import permissions
 from relais.tickets.choices import OPEN_STATUSES, MessageKind
-from relais.tickets.filters import apply_filters
+from relais.tickets.filters import Queue, apply_filters
 from relais.tickets.models import Attachment, Category, Ticket, TicketEvent, TicketMessage
 
 # The columns a list shows (queue page and API list): loading whole rows costs more than the
@@ -46,16 +46,19 @@ LIST_FIELDS = (
 def ticket_list(*, viewer: Any, filters: dict[str, Any]) -> QuerySet[Ticket]:
     # Related rows come from small IN (…) queries rather than joins: on PostgreSQL, planning
     # a seven-way join with the visibility OR costs ~10 ms, more than running it.
-    qs = (
-        permissions.tickets.scope(viewer)
-        .only(*LIST_FIELDS)
-        .prefetch_related(
-            Prefetch("category", queryset=Category.objects.select_related("parent")),
-            Prefetch("requester", queryset=User.objects.only("display_name")),
-            Prefetch("assignee", queryset=User.objects.only("display_name")),
-            Prefetch("team", queryset=Team.objects.only("name")),
-            Prefetch("parent", queryset=Ticket.objects.only("reference")),
-        )
+    # The "mine" and "my teams" queues of a desk member are subsets of what they may see:
+    # starting from them, rather than from the visibility OR, lets PostgreSQL answer from the
+    # partial indexes on open tickets alone (index-only counts).
+    if permissions.is_desk(viewer) and filters.get("queue") in {Queue.MINE, Queue.TEAM}:
+        base = Ticket.objects.all()
+    else:
+        base = permissions.tickets.scope(viewer)
+    qs = base.only(*LIST_FIELDS).prefetch_related(
+        Prefetch("category", queryset=Category.objects.select_related("parent")),
+        Prefetch("requester", queryset=User.objects.only("display_name")),
+        Prefetch("assignee", queryset=User.objects.only("display_name")),
+        Prefetch("team", queryset=Team.objects.only("name")),
+        Prefetch("parent", queryset=Ticket.objects.only("reference")),
     )
     return apply_filters(qs, filters, viewer)
 
