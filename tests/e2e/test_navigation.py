@@ -10,7 +10,10 @@ from relais.accounts.choices import Role
 from tests.e2e.conftest import assert_accessible, log_in
 from tests.factories import PASSWORD, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 PORTAL = ["Accueil", "Mes demandes", "Nouvelle demande"]
 DESK = [*PORTAL, "Files d’attente", "Annuaire", "Mon profil"]

@@ -12,12 +12,17 @@ from relais.tickets.models import Category, Ticket
 from tests.e2e.conftest import assert_accessible, log_in
 from tests.factories import PASSWORD, TeamFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_open_reply_read_and_rate(page: Page, browser):  # type: ignore[no-untyped-def]
     team = TeamFactory(name="Réseau et VPN")
-    root = Category.objects.get(name="Connexion & VPN", parent=None)
+    # Transactional tests may run after a flush of the seeded reference data: make our own.
+    root, _ = Category.objects.get_or_create(name="Connexion & VPN", parent=None)
+    Category.objects.get_or_create(name="VPN", parent=root)
     Category.objects.filter(parent=root).update(team=team)
     agent = UserFactory(role=Role.AGENT, display_name="Julien Bernard")
     team.members.add(agent)

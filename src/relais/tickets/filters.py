@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relais.accounts.choices import Role
+from relais.core.widgets import FastSelectsMixin
 from relais.accounts.models import OrgUnit, Site, Team, User
 from relais.tickets.choices import OPEN_STATUSES, Priority, TicketStatus, TicketType
 from relais.tickets.models import Category, Ticket
@@ -51,7 +52,7 @@ ORDERING_CHOICES = [
 BREACHING_WINDOW = timedelta(hours=4)
 
 
-class TicketFilterForm(forms.Form):
+class TicketFilterForm(FastSelectsMixin, forms.Form):
     queue = forms.ChoiceField(label=_("Queue"), choices=QUEUE_CHOICES, required=False)
     status = forms.MultipleChoiceField(
         label=_("Status"), choices=TicketStatus.choices, required=False
@@ -64,22 +65,28 @@ class TicketFilterForm(forms.Form):
         label=_("Type"), choices=[("", _("All types")), *TicketType.choices], required=False
     )
     category = forms.ModelChoiceField(
-        label=_("Category"), queryset=Category.objects.select_related("parent"), required=False
+        label=_("Category"),
+        queryset=Category.objects.select_related("parent").only("name", "parent__name"),
+        required=False,
     )
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.only("name"), required=False
+    )
     assignee = forms.ModelChoiceField(
         label=_("Agent"),
         queryset=User.objects.filter(
             is_active=True, role__in=[Role.AGENT, Role.SUPERVISOR, Role.ADMIN]
-        ),
+        ).only("display_name", "email"),
         required=False,
     )
     # An id, not a choice: validating it against the users would tell who exists.
     requester = forms.IntegerField(label=_("Requester (id)"), required=False, min_value=1)
     direction = forms.ModelChoiceField(
-        label=_("Direction"), queryset=OrgUnit.objects.all(), required=False
+        label=_("Direction"), queryset=OrgUnit.objects.only("name"), required=False
     )
-    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.all(), required=False)
+    site = forms.ModelChoiceField(
+        label=_("Site"), queryset=Site.objects.only("name"), required=False
+    )
     created_from = forms.DateField(
         label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

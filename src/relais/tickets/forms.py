@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from relais.accounts.choices import Role
+from relais.core.widgets import FastSelectsMixin
 from relais.accounts.models import Team, User
 from relais.tickets.choices import Level, TicketStatus, TicketType
 from relais.tickets.models import Category
@@ -25,7 +26,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class TicketOpenForm(forms.Form):
+class TicketOpenForm(FastSelectsMixin, forms.Form):
     title = forms.CharField(
         label=_("Title"),
         max_length=200,
@@ -112,22 +113,26 @@ class ReplyForm(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"), required=False)
 
 
-class TicketEditForm(forms.Form):
+class TicketEditForm(FastSelectsMixin, forms.Form):
     """The desk's side panel: every field carries the version the agent loaded."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ChoiceField(label=_("Status"), choices=TicketStatus.choices)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.only("name"), required=False
+    )
     assignee = forms.ModelChoiceField(
         label=_("Agent"),
         queryset=User.objects.filter(
             is_active=True, role__in=[Role.AGENT, Role.SUPERVISOR, Role.ADMIN]
-        ),
+        ).only("display_name", "email"),
         required=False,
     )
     category = forms.ModelChoiceField(
         label=_("Category"),
-        queryset=Category.objects.filter(is_active=True).select_related("parent"),
+        queryset=Category.objects.filter(is_active=True)
+        .select_related("parent")
+        .only("name", "parent__name"),
     )
     type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
     impact = forms.ChoiceField(label=_("Impact"), choices=Level.choices)
@@ -169,13 +174,13 @@ class RatingForm(forms.Form):
     )
 
 
-class BulkForm(forms.Form):
+class BulkForm(FastSelectsMixin, forms.Form):
     tickets = forms.CharField(widget=forms.MultipleHiddenInput)
     action = forms.ChoiceField(choices=[("assign", _("Assign")), ("status", _("Change status"))])
     assignee = forms.ModelChoiceField(
         queryset=User.objects.filter(
             is_active=True, role__in=[Role.AGENT, Role.SUPERVISOR, Role.ADMIN]
-        ),
+        ).only("display_name", "email"),
         required=False,
     )
     status = forms.ChoiceField(choices=[("", "—"), *TicketStatus.choices], required=False)
