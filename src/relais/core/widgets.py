@@ -61,7 +61,7 @@ class FastSelectsMixin:
                 replacement = FastSelect
             if replacement is not None:
                 widget = replacement(attrs=old.attrs)
-                widget.choices = (  # type: ignore[attr-defined]
+                widget.choices = (
                     _cached_model_choices(field)
                     if isinstance(field, forms.ModelChoiceField)
                     else field.choices  # type: ignore[attr-defined]
@@ -89,6 +89,6 @@ def _cached_model_choices(field: forms.ModelChoiceField) -> list[tuple[str, str]
     )
     choices = cache.get(key)
     if choices is None:
-        choices = [(str(value), str(label)) for value, label in field.choices]
+        choices = [(str(value), str(label)) for value, label in field.iterator(field)]
         cache.set(key, choices, CHOICES_TTL)
     return choices

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relais.accounts.choices import Role
-from relais.core.widgets import FastSelectsMixin
 from relais.accounts.models import OrgUnit, Site, Team, User
+from relais.core.widgets import FastSelectsMixin
 from relais.tickets.choices import OPEN_STATUSES, Priority, TicketStatus, TicketType
 from relais.tickets.models import Category, Ticket
 

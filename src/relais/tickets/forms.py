@@ -6,8 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from relais.accounts.choices import Role
-from relais.core.widgets import FastSelectsMixin
 from relais.accounts.models import Team, User
+from relais.core.widgets import FastSelectsMixin
 from relais.tickets.choices import Level, TicketStatus, TicketType
 from relais.tickets.models import Category
 
