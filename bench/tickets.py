@@ -413,6 +413,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--reuse", action="store_true", help="Keep an already seeded database")
     args = parser.parse_args(argv)
 
@@ -481,7 +482,7 @@ def main(argv: list[str]) -> int:
             "--workers",
             str(args.workers),
             "--threads",
-            "4",
+            str(args.threads),
             "--worker-class",
             "gthread",
             "--log-level",
@@ -585,6 +586,7 @@ def main(argv: list[str]) -> int:
                 "replies": args.replies,
                 "clients": args.clients,
                 "workers": args.workers,
+                "threads": args.threads,
                 "seconds_to_seed": seeding,
                 "results": results,
             },
