@@ -21,7 +21,6 @@ from relais.core.permissions import Policy
 from relais.tickets.choices import MessageKind, TicketStatus
 from relais.tickets.models import Attachment, DeskSettings, Ticket, TicketMessage
 
-REQUESTER_ACTIONS = frozenset({"view", "reply", "attach", "reopen", "close", "rate", "watch"})
 DESK_ACTIONS = frozenset(
     {
         "view",
