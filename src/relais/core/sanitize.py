@@ -4,6 +4,8 @@ elsewhere."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import markdown as markdown_lib
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -76,7 +78,24 @@ def sanitize_html(html: str) -> SafeString:
     return mark_safe(cleaned)  # noqa: S308  (nh3 output is the allow-list, by construction)
 
 
+MEMO_MAX_LENGTH = 4000  # only ordinary messages are memoised, so memory stays bounded
+
+
 def render_markdown(text: str) -> SafeString:
+    """Markdown → sanitised HTML. Pure in its input, so ordinary-sized texts are memoised: a
+    ticket page shows the same messages to every reader, and rendering costs ~2 ms each."""
+    text = text or ""
+    if len(text) <= MEMO_MAX_LENGTH:
+        return _render_memoised(text)
+    return _render(text)
+
+
+@lru_cache(maxsize=2048)
+def _render_memoised(text: str) -> SafeString:
+    return _render(text)
+
+
+def _render(text: str) -> SafeString:
     html = markdown_lib.markdown(
         text or "",
         extensions=["extra", "sane_lists", "nl2br"],
