@@ -17,7 +17,7 @@ PUBLIC = {
     "/mot-de-passe/oubli/",
     "/mot-de-passe/oubli/envoye/",
     "/mot-de-passe/reinitialise/",
-    "/mot-de-passe/reinitialiser/1/x/",
+    "/mot-de-passe/reinitialiser/x/x/",
     "/langue/",
     "/healthz",
     "/readyz",
