@@ -232,3 +232,38 @@ def test_agent_of_another_team_gets_404_everywhere(ticket, other_agent):
 def test_supervisor_sees_everything(ticket):
     supervisor = UserFactory(role=Role.SUPERVISOR)
     assert body(api(supervisor).get("/api/v1/tickets"))["count"] == 1
+
+
+def test_links_and_watchers_through_the_api(ticket, team_agent, requester, vpn_category):
+    from tests.tickets.conftest import open_ticket
+
+    other = open_ticket(requester, vpn_category, title="Autre")
+    client = api(team_agent)
+    response = client.post(
+        f"/api/v1/tickets/{ticket.reference}/links",
+        data={"target": other.reference, "kind": "duplicate_of"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert body(response)["target"] == other.reference
+    links = body(client.get(f"/api/v1/tickets/{other.reference}/links"))
+    assert [(link["source"], link["kind"]) for link in links] == [
+        (ticket.reference, "duplicate_of")
+    ]
+    assert body(api(requester).get(f"/api/v1/tickets/{ticket.reference}/links")) == []
+    colleague = UserFactory()
+    assert (
+        client.post(
+            f"/api/v1/tickets/{ticket.reference}/watchers",
+            data={"user_id": colleague.pk},
+            content_type="application/json",
+        ).status_code
+        == 204
+    )
+    assert colleague in ticket.watchers.all()
+    refused = api(requester).post(
+        f"/api/v1/tickets/{ticket.reference}/watchers",
+        data={"user_id": colleague.pk},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403

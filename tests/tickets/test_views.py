@@ -232,3 +232,44 @@ def test_muted_notifications_are_not_sent(requester, vpn_category, team_agent):
         if requester.email in m.payload["to"]
     ]
     assert len(subjects) == 1  # the acknowledgement only, not the agent's reply
+
+
+def test_desk_links_tickets_adds_watchers_and_tags(ticket, team_agent, requester, vpn_category):
+    from relais.tickets.models import TicketLink
+
+    other = open_ticket(requester, vpn_category, title="Autre")
+    colleague = UserFactory(email="collegue@relais.test")
+    c = client(team_agent)
+    url = reverse("tickets:detail", args=[ticket.reference])
+    c.post(
+        reverse("tickets:add_link", args=[ticket.reference]),
+        {"kind": "related", "target": other.reference.lower()},
+    )
+    assert TicketLink.objects.filter(source=ticket, target=other, kind="related").exists()
+    c.post(
+        reverse("tickets:add_watcher", args=[ticket.reference]), {"email": "collegue@relais.test"}
+    )
+    assert colleague in ticket.watchers.all()
+    ticket.refresh_from_db()
+    c.post(
+        reverse("tickets:edit", args=[ticket.reference]),
+        {
+            "version": ticket.version,
+            "status": ticket.status,
+            "team": ticket.team_id,
+            "category": ticket.category_id,
+            "type": ticket.type,
+            "impact": ticket.impact,
+            "urgency": ticket.urgency,
+            "tags": "vpn, Télétravail",
+        },
+    )
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["télétravail", "vpn"]
+    page = c.get(url).content.decode()
+    assert other.reference in page
+    assert "vpn, télétravail" in page or "télétravail, vpn" in page
+    # A requester cannot add watchers for others.
+    response = client(requester).post(
+        reverse("tickets:add_watcher", args=[ticket.reference]), {"email": "collegue@relais.test"}
+    )
+    assert response.status_code == 403

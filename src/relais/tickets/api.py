@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -10,9 +11,9 @@ from ninja.pagination import paginate
 from relais.accounts.models import Team, User
 from relais.core.api import ApiError, ErrorOut, Page
 from relais.tickets import permissions, selectors, services
-from relais.tickets.choices import Channel, Level, Priority, TicketStatus, TicketType
+from relais.tickets.choices import Channel, Level, LinkKind, Priority, TicketStatus, TicketType
 from relais.tickets.filters import ORDERINGS, TicketFilterForm
-from relais.tickets.models import Category, Satisfaction, Ticket
+from relais.tickets.models import Category, Satisfaction, Ticket, TicketLink
 
 router = Router(tags=["tickets"])
 
@@ -460,3 +461,57 @@ def get_rating(request: HttpRequest, reference: str) -> Satisfaction:
     if satisfaction is None:
         raise Http404
     return satisfaction
+
+
+class LinkIn(Schema):
+    target: str = Field(..., max_length=20, description="The other ticket's reference")
+    kind: LinkKind = LinkKind.RELATED
+
+
+class LinkOut(Schema):
+    source: str = Field(..., alias="source.reference")
+    target: str = Field(..., alias="target.reference")
+    kind: LinkKind
+    created_at: datetime
+
+
+class WatcherIn(Schema):
+    user_id: int
+
+
+@router.get("/tickets/{reference}/links", response={200: list[LinkOut], 404: ErrorOut})
+def list_links(request: HttpRequest, reference: str) -> list[TicketLink]:
+    ticket = _ticket(request, reference)
+    if not permissions.is_desk(request.user):
+        return []
+    return list(
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).select_related(
+            "source", "target"
+        )
+    )
+
+
+@router.post(
+    "/tickets/{reference}/links",
+    response={201: LinkOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def create_link(request: HttpRequest, reference: str, payload: LinkIn) -> Status:
+    ticket = _ticket(request, reference)
+    target = _ticket(request, payload.target.strip().upper())
+    link = services.ticket_link(
+        source=ticket, target=target, actor=_user(request), kind=payload.kind
+    )
+    return Status(201, link)
+
+
+@router.post(
+    "/tickets/{reference}/watchers",
+    response={204: None, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def add_watcher(request: HttpRequest, reference: str, payload: WatcherIn) -> Status:
+    ticket = _ticket(request, reference)
+    watcher = User.objects.filter(pk=payload.user_id, is_active=True).first()
+    if watcher is None:
+        raise ValidationError({"user_id": "Unknown person."})
+    services.ticket_watch(ticket=ticket, actor=_user(request), watcher=watcher)
+    return Status(204, None)

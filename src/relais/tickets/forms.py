@@ -137,6 +137,12 @@ class TicketEditForm(FastSelectsMixin, forms.Form):
     type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
     impact = forms.ChoiceField(label=_("Impact"), choices=Level.choices)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Level.choices)
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separated by commas, e.g. vpn, télétravail"),
+    )
     resolution = forms.CharField(
         label=_("Resolution"),
         required=False,

@@ -18,7 +18,7 @@ from relais.accounts.models import User
 from relais.core.files import file_response
 from relais.core.widgets import FastSelect
 from relais.tickets import permissions, selectors, services
-from relais.tickets.choices import Channel, NotificationEvent, TicketStatus
+from relais.tickets.choices import Channel, LinkKind, NotificationEvent, TicketStatus
 from relais.tickets.filters import Queue, TicketFilterForm
 from relais.tickets.forms import (
     RatingForm,
@@ -33,6 +33,7 @@ from relais.tickets.models import (
     Category,
     NotificationPreference,
     SavedView,
+    TicketLink,
 )
 
 PAGE_SIZE = 25
@@ -192,6 +193,7 @@ def _detail_context(user: User, ticket: Any, **extra: Any) -> dict[str, Any]:
                 "impact": ticket.impact,
                 "urgency": ticket.urgency,
                 "resolution": ticket.resolution,
+                "tags": ", ".join(t.name for t in ticket.tags.all()),
             }
         )
     if works_on:
@@ -202,6 +204,11 @@ def _detail_context(user: User, ticket: Any, **extra: Any) -> dict[str, Any]:
         )
         context["children_count"] = ticket.children.count() if ticket.is_major else 0
         context["can_merge"] = policy.can(user, "merge", ticket)
+        context["watchers"] = list(ticket.watchers.only("display_name", "email"))
+        context["links"] = list(
+            TicketLink.objects.filter(source=ticket).select_related("target")
+        ) + list(TicketLink.objects.filter(target=ticket).select_related("source"))
+        context["link_kinds"] = LinkKind.choices
     context.update(extra)
     return context
 
@@ -260,6 +267,7 @@ def ticket_edit(request: HttpRequest, reference: str) -> HttpResponse:
                 "resolution",
             )
         }
+        changes["tags"] = [t.strip() for t in data.get("tags", "").split(",") if t.strip()]
         try:
             services.ticket_update(
                 ticket=ticket, actor=user, changes=changes, expected_version=data["version"]
@@ -595,3 +603,44 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
             "events": [(e.value, e.label, e.value not in muted) for e in events],
         },
     )
+
+
+@login_required
+@require_POST
+def ticket_add_watcher(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = selectors.ticket_detail(viewer=user, reference=reference)
+    email = request.POST.get("email", "").strip()
+    watcher = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
+    if watcher is None:
+        messages.error(request, _("Nobody has this e-mail address."))
+    else:
+        services.ticket_watch(ticket=ticket, actor=user, watcher=watcher)
+        messages.success(
+            request, _("%(name)s now follows this ticket.") % {"name": watcher.display_name}
+        )
+    return redirect("tickets:detail", reference=ticket.reference)
+
+
+@login_required
+@require_POST
+def ticket_add_link(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = selectors.ticket_detail(viewer=user, reference=reference)
+    kind = request.POST.get("kind", LinkKind.RELATED)
+    target_ref = request.POST.get("target", "").strip().upper()
+    if kind not in LinkKind.values:
+        messages.error(request, _("Unknown link."))
+        return redirect("tickets:detail", reference=ticket.reference)
+    try:
+        target = selectors.ticket_detail(viewer=user, reference=target_ref)
+    except Http404:
+        messages.error(request, _("No ticket %(ref)s.") % {"ref": target_ref})
+        return redirect("tickets:detail", reference=ticket.reference)
+    try:
+        services.ticket_link(source=ticket, target=target, actor=user, kind=LinkKind(kind))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Tickets linked."))
+    return redirect("tickets:detail", reference=ticket.reference)
