@@ -393,6 +393,11 @@ class Ticket(models.Model):
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
             ),
             models.Index(
+                fields=["requester", "-created_at"],
+                name="ticket_open_requester_idx",
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+            ),
+            models.Index(
                 fields=["-created_at"],
                 name="ticket_open_created_idx",
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
