@@ -185,6 +185,12 @@ def _store_attachments(
     return stored
 
 
+def _save_new_version(ticket: Ticket, fields: set[str]) -> None:
+    """Save a change: a new version (so that stale edits are detected) and a new update time."""
+    ticket.version += 1
+    _save(ticket, fields | {"version"})
+
+
 def _save(ticket: Ticket, fields: set[str]) -> None:
     ticket.updated_at = timezone.now()
     fields |= {"updated_at"}
@@ -413,9 +419,9 @@ def ticket_reply(
             elif locked.status == TicketStatus.RESOLVED and permissions.tickets.may_reopen(locked):
                 _reopen(locked, actor=actor, channel=channel, now=now, changed=changed)
         if changed:
-            locked.version += 1
-            changed.add("version")
-        _save(locked, changed)
+            _save_new_version(locked, changed)
+        else:
+            _save(locked, changed)  # the update time still moves with a new message
         if not internal:
             if desk:
                 notify(
@@ -614,9 +620,7 @@ def ticket_update(
         if not changed:
             return locked
         changed.discard("tags")
-        locked.version += 1
-        changed.add("version")
-        _save(locked, changed)
+        _save_new_version(locked, changed)
     return locked
 
 
@@ -777,9 +781,7 @@ def _resolve_children(parent: Ticket, *, actor: User | None, now: Any) -> None:
             now=now,
             changed=changed,
         )
-        child.version += 1
-        changed.add("version")
-        _save(child, changed)
+        _save_new_version(child, changed)
 
 
 def _reopen(ticket: Ticket, *, actor: User, channel: str, now: Any, changed: set[str]) -> None:
@@ -842,9 +844,7 @@ def ticket_reopen(
             channel=channel,
             created_at=now,
         )
-        locked.version += 1
-        changed.add("version")
-        _save(locked, changed)
+        _save_new_version(locked, changed)
     return locked
 
 
@@ -863,9 +863,7 @@ def ticket_close(*, ticket: Ticket, actor: User, channel: Channel = Channel.PORT
             now=timezone.now(),
             changed=changed,
         )
-        locked.version += 1
-        changed.add("version")
-        _save(locked, changed)
+        _save_new_version(locked, changed)
     return locked
 
 
@@ -892,9 +890,8 @@ def ticket_flag_major(*, ticket: Ticket, actor: User, major: bool = True) -> Tic
         if locked.is_major == major:
             return locked
         locked.is_major = major
-        locked.version += 1
         event_record(ticket=locked, kind=EventKind.MAJOR_FLAGGED, actor=actor, new=major)
-        _save(locked, {"is_major", "version"})
+        _save_new_version(locked, {"is_major"})
     return locked
 
 
@@ -977,9 +974,7 @@ def ticket_merge(*, duplicate: Ticket, into: Ticket, actor: User) -> Ticket:
                 changed=changed,
             )
         event_record(ticket=locked, kind=EventKind.MERGED, actor=actor, new=target.reference)
-        locked.version += 1
-        changed.add("version")
-        _save(locked, changed)
+        _save_new_version(locked, changed)
     return target
 
 
@@ -1015,9 +1010,7 @@ def tickets_auto_close(*, now: Any = None) -> int:
             _set_status(
                 locked, TicketStatus.CLOSED, actor=None, channel="", now=now, changed=changed
             )
-            locked.version += 1
-            changed.add("version")
-            _save(locked, changed)
+            _save_new_version(locked, changed)
             closed += 1
     return closed
 
