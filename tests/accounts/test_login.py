@@ -178,9 +178,3 @@ def test_password_reset_for_unknown_address_looks_the_same_and_sends_nothing(
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:password_reset_done")
     assert smtp_server.messages == []
-
-
-def test_password_hashes_are_argon2_outside_tests():
-    from django.conf import settings as dj_settings
-
-    assert "django.contrib.auth.hashers.Argon2PasswordHasher" in dj_settings.PASSWORD_HASHERS

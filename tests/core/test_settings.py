@@ -68,3 +68,15 @@ def test_embedded_mode_generates_and_keeps_a_secret_key(tmp_path):
     assert first.stdout == second.stdout
     assert len(first.stdout.strip()) >= 50
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_hashes_passwords_with_argon2id(tmp_path):
+    env = {**PRODUCTION_ENV, "RELAIS_STATIC_ROOT": str(tmp_path)}
+    result = relais(
+        "shell",
+        "-c",
+        "from django.contrib.auth.hashers import make_password; print(make_password('s3cret'))",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("argon2$argon2id$")

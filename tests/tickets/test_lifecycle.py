@@ -356,3 +356,29 @@ def test_calendar_hours_are_validated_when_saved():
         calendar.full_clean()
     assert "hours" in caught.value.message_dict
     BusinessCalendar(name="Soir", hours={"0": [["18:00", "00:00"]]}).full_clean()
+
+
+def test_bulk_changes_are_for_supervisors_whatever_the_interface(ticket, team_agent, vpn_team):
+    from relais.tickets.services import tickets_bulk_change
+
+    with pytest.raises(PermissionDenied):
+        tickets_bulk_change(
+            actor=team_agent, ticket_ids=[ticket.pk], action="status", status=TicketStatus.CLOSED
+        )
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.NEW
+    supervisor = UserFactory(role="supervisor")
+    outsider = UserFactory(role="agent")  # in no team: the ticket moves to theirs, or stays
+    other_team_agent = UserFactory(role="agent")
+    from tests.factories import TeamFactory
+
+    apps_team = TeamFactory(name="Applis")
+    apps_team.members.add(other_team_agent)
+    assert tickets_bulk_change(
+        actor=supervisor, ticket_ids=[ticket.pk], action="assign", assignee=other_team_agent
+    ) == (1, 0)
+    ticket.refresh_from_db()
+    assert (ticket.assignee, ticket.team) == (other_team_agent, apps_team)
+    assert tickets_bulk_change(
+        actor=supervisor, ticket_ids=[ticket.pk], action="assign", assignee=outsider
+    ) == (0, 1)

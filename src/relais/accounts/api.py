@@ -76,10 +76,7 @@ class UserFilters(Schema):
     ordering: Literal["name", "-name", "email", "-email"] = "name"
 
 
-def _current_user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+_current_user = selectors.current_user
 
 
 @router.get("/me", response=UserOut, summary="The signed-in person")

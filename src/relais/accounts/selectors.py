@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
 from relais.accounts import permissions
 from relais.accounts.models import ApiToken, OrgUnit, User
@@ -14,6 +15,13 @@ USER_ORDERINGS = {
     "email": ("email",),
     "-email": ("-email",),
 }
+
+
+def current_user(request: HttpRequest) -> User:
+    """The signed-in person of a request that passed authentication (views and API)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def user_list(

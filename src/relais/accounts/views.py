@@ -23,7 +23,7 @@ from relais.accounts.forms import (
     TokenForm,
     UserFilterForm,
 )
-from relais.accounts.models import User
+from relais.accounts.selectors import current_user
 from relais.core.choices import AuditAction
 from relais.core.services import audit_record
 
@@ -109,9 +109,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
+_user = current_user
 
 
 @login_required

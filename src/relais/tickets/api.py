@@ -9,6 +9,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from relais.accounts.models import Team, User
+from relais.accounts.selectors import current_user
 from relais.core.api import ApiError, ErrorOut, Page
 from relais.tickets import permissions, selectors, services
 from relais.tickets.choices import Channel, Level, LinkKind, Priority, TicketStatus, TicketType
@@ -221,9 +222,7 @@ class TicketFilters(Schema):
     ordering: Literal[tuple(ORDERINGS)] | None = None  # type: ignore[valid-type]
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
+_user = current_user
 
 
 def _ticket(request: HttpRequest, reference: str) -> Ticket:

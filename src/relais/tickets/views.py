@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from relais.accounts.models import User
+from relais.accounts.selectors import current_user
 from relais.core.files import file_response
 from relais.core.widgets import FastSelect
 from relais.tickets import permissions, selectors, services
@@ -39,9 +40,7 @@ from relais.tickets.models import (
 PAGE_SIZE = 25
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
+_user = current_user
 
 
 def _add_errors(form: Any, exc: ValidationError) -> None:
@@ -520,33 +519,16 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
         if permissions.is_desk(user):
             raise PermissionDenied
         raise Http404
-    ids = [int(v) for v in request.POST.getlist("tickets") if v.isdigit()][:200]
-    action = request.POST.get("action")
-    tickets = list(permissions.tickets.scope(user).filter(pk__in=ids))
-    done, failed = 0, 0
-    for ticket in tickets:
-        changes: dict[str, Any] = {}
-        if action == "assign":
-            assignee_id = request.POST.get("assignee")
-            assignee = User.objects.filter(pk=assignee_id).first() if assignee_id else None
-            changes = {"assignee": assignee, "team": ticket.team}
-            if (
-                assignee is not None
-                and ticket.team
-                and not ticket.team.members.filter(pk=assignee.pk).exists()
-            ):
-                changes["team"] = assignee.teams.first()
-        elif action == "status":
-            changes = {"status": request.POST.get("status", "")}
-        else:
-            break
-        try:
-            services.ticket_update(
-                ticket=ticket, actor=user, changes=changes, expected_version=None
-            )
-            done += 1
-        except (ValidationError, PermissionDenied):
-            failed += 1
+    ids = [int(v) for v in request.POST.getlist("tickets") if v.isdigit()]
+    assignee_id = request.POST.get("assignee", "")
+    assignee = User.objects.filter(pk=assignee_id).first() if assignee_id.isdigit() else None
+    done, failed = services.tickets_bulk_change(
+        actor=user,
+        ticket_ids=ids,
+        action=request.POST.get("action", ""),
+        assignee=assignee,
+        status=request.POST.get("status", ""),
+    )
     if done:
         messages.success(request, _("%(count)d ticket(s) updated.") % {"count": done})
     if failed:

@@ -20,6 +20,7 @@ from relais.tickets.services.lifecycle import (
     ticket_update,
     ticket_watch,
     tickets_auto_close,
+    tickets_bulk_change,
 )
 
 __all__ = [
@@ -42,4 +43,5 @@ __all__ = [
     "ticket_update",
     "ticket_watch",
     "tickets_auto_close",
+    "tickets_bulk_change",
 ]

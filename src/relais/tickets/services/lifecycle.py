@@ -628,6 +628,31 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _record_assignment(
+    ticket: Ticket,
+    field: str,
+    value: Team | User | None,
+    *,
+    actor: User | None,
+    channel: str,
+    changed: set[str],
+) -> None:
+    """Set the team or the agent, with its (internal) history row."""
+    old = getattr(ticket, f"{field}_id")
+    event_record(
+        ticket=ticket,
+        kind=EventKind.ASSIGNED,
+        actor=actor,
+        channel=channel,
+        field=field,
+        old=old,
+        new=value.pk if value else None,
+        internal=True,
+    )
+    setattr(ticket, field, value)
+    changed.add(field)
+
+
 def _assign(
     ticket: Ticket,
     *,
@@ -643,18 +668,7 @@ def _assign(
         if team is not None and not team.members.filter(pk=assignee.pk).exists():
             raise ValidationError({"assignee": _("This agent is not a member of the team.")})
     if team != ticket.team:
-        event_record(
-            ticket=ticket,
-            kind=EventKind.ASSIGNED,
-            actor=actor,
-            channel=channel,
-            field="team",
-            old=ticket.team_id,
-            new=team.pk if team else None,
-            internal=True,
-        )
-        ticket.team = team
-        changed.add("team")
+        _record_assignment(ticket, "team", team, actor=actor, channel=channel, changed=changed)
         if team is not None and assignee is None:
             notify(
                 NotificationEvent.ASSIGNED_TO_TEAM,
@@ -663,18 +677,9 @@ def _assign(
                 actor=actor,
             )
     if assignee != ticket.assignee:
-        event_record(
-            ticket=ticket,
-            kind=EventKind.ASSIGNED,
-            actor=actor,
-            channel=channel,
-            field="assignee",
-            old=ticket.assignee_id,
-            new=assignee.pk if assignee else None,
-            internal=True,
+        _record_assignment(
+            ticket, "assignee", assignee, actor=actor, channel=channel, changed=changed
         )
-        ticket.assignee = assignee
-        changed.add("assignee")
         if assignee is not None:
             notify(NotificationEvent.ASSIGNED_TO_ME, ticket, [assignee], actor=actor)
             if ticket.status == TicketStatus.NEW:
@@ -916,7 +921,25 @@ def ticket_join_major(*, parent: Ticket, actor: User, comment: str = "") -> Tick
             ),
             parent=parent,
         )
-        Ticket.objects.filter(pk=child.pk).update(team=parent.team, assignee=parent.assignee)
+        # The child follows the parent's handling, silently: the people handling a major
+        # incident are not notified once per affected colleague.
+        locked = Ticket.objects.select_for_update().get(pk=child.pk)
+        changed: set[str] = set()
+        if locked.team_id != parent.team_id:
+            _record_assignment(
+                locked, "team", parent.team, actor=None, channel=Channel.PORTAL, changed=changed
+            )
+        if locked.assignee_id != parent.assignee_id:
+            _record_assignment(
+                locked,
+                "assignee",
+                parent.assignee,
+                actor=None,
+                channel=Channel.PORTAL,
+                changed=changed,
+            )
+        if changed:
+            _save(locked, changed)
         event_record(ticket=parent, kind=EventKind.AFFECTED_ADDED, actor=actor, new=child.pk)
     child.refresh_from_db()
     return child
@@ -1051,3 +1074,41 @@ def notification_preferences_set(*, user: User, muted: Sequence[str]) -> None:
     NotificationPreference.objects.update_or_create(
         user=user, defaults={"muted": sorted(set(muted))}
     )
+
+
+BULK_LIMIT = 200
+
+
+def tickets_bulk_change(
+    *,
+    actor: User,
+    ticket_ids: Sequence[int],
+    action: str,
+    assignee: User | None = None,
+    status: str = "",
+) -> tuple[int, int]:
+    """Assign or change the status of many tickets (supervisors and admins), each through
+    `ticket_update` with its own checks. Returns (changed, refused)."""
+    if not permissions.tickets.can(actor, "bulk"):
+        raise PermissionDenied
+    if action not in {"assign", "status"}:
+        raise ValidationError({"action": _("Unknown action.")})
+    done = failed = 0
+    tickets = permissions.tickets.scope(actor).filter(pk__in=list(ticket_ids)[:BULK_LIMIT])
+    for ticket in tickets.select_related("team"):
+        if action == "assign":
+            team = ticket.team
+            if assignee is not None and (
+                team is None or not team.members.filter(pk=assignee.pk).exists()
+            ):
+                # Handing a ticket to an agent of another team moves it to their team.
+                team = assignee.teams.first() or team
+            changes: dict[str, Any] = {"assignee": assignee, "team": team}
+        else:
+            changes = {"status": status}
+        try:
+            ticket_update(ticket=ticket, actor=actor, changes=changes, expected_version=None)
+            done += 1
+        except (ValidationError, PermissionDenied):
+            failed += 1
+    return done, failed
