@@ -107,6 +107,9 @@ INSTALLED_APPS = [
     "relais.core",
     "relais.accounts",
     "relais.tickets",
+    "relais.search",
+    "relais.kb",
+    "relais.community",
 ]
 
 MIDDLEWARE = [

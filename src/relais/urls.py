@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("relais.core.urls")),
     path("", include("relais.accounts.urls")),
     path("", include("relais.tickets.urls")),
+    path("", include("relais.kb.urls")),
+    path("", include("relais.search.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

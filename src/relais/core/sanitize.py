@@ -102,3 +102,14 @@ def _render(text: str) -> SafeString:
         output_format="html",
     )
     return sanitize_html(html)
+
+
+def markdown_to_text(text: str) -> str:
+    """The readable text of a Markdown document (for search and snippets): rendered, tags
+    dropped, entities decoded, whitespace collapsed."""
+    import html as html_lib
+
+    rendered = nh3.clean(
+        markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"]), tags=set()
+    )
+    return " ".join(html_lib.unescape(rendered).split())

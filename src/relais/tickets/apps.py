@@ -9,7 +9,9 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from relais.core import navigation
+        from relais.search import registry
         from relais.tickets.permissions import is_desk
+        from relais.tickets.search import TicketSource
 
         navigation.register(
             navigation.NavItem(
@@ -24,3 +26,4 @@ class TicketsConfig(AppConfig):
         navigation.register(
             navigation.NavItem("queues", _("Queues"), "tickets:queue", is_desk, order=20)
         )
+        registry.register(TicketSource())

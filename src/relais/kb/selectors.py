@@ -1,0 +1,58 @@
+"""Reads of the knowledge base."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from relais.kb.models import Article, ArticleState, ArticleVersion
+from relais.kb.permissions import article_policy
+
+LIST_FIELDS = ("id", "title", "state", "audience", "updated_at", "view_count", "category__name")
+
+
+def article_list(
+    viewer: Any, *, state: str | None = None, category_id: int | None = None
+) -> QuerySet[Article]:
+    qs = article_policy.scope(viewer, "view").select_related("category")
+    if state:
+        qs = qs.filter(state=state)
+    elif not article_policy.can(viewer, "create"):
+        qs = qs.filter(state=ArticleState.PUBLISHED)
+    if category_id:
+        qs = qs.filter(category_id=category_id)
+    return qs.only(*LIST_FIELDS).order_by("-updated_at", "-pk")
+
+
+def popular_articles(viewer: Any, limit: int = 8) -> list[Article]:
+    qs = article_policy.scope(viewer, "view").filter(state=ArticleState.PUBLISHED)
+    return list(qs.only("id", "title", "view_count").order_by("-view_count", "-pk")[:limit])
+
+
+def related_articles(viewer: Any, article: Article) -> list[Article]:
+    visible = article_policy.scope(viewer, "view").filter(state=ArticleState.PUBLISHED)
+    return list(visible.filter(pk__in=article.related.values("pk")).only("id", "title")[:10])
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "same" | "added" | "removed"
+    text: str
+
+
+def version_diff(old: ArticleVersion, new: ArticleVersion) -> list[DiffLine]:
+    """Line-by-line differences of two versions (title first)."""
+    a = [f"# {old.title}", *old.body.splitlines()]
+    b = [f"# {new.title}", *new.body.splitlines()]
+    lines: list[DiffLine] = []
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            lines += [DiffLine("same", t) for t in a[i1:i2]]
+            continue
+        lines += [DiffLine("removed", t) for t in a[i1:i2]]
+        lines += [DiffLine("added", t) for t in b[j1:j2]]
+    return lines

@@ -1,0 +1,1 @@
+"""French full-text search for Relais: analysis, ranking and backends."""

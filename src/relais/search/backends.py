@@ -1,0 +1,97 @@
+"""Candidate retrieval from the database's full-text index: the documents that contain the
+query's terms, best first by the engine's own score. The final order is computed in Python
+(relais.search.ranking) so that both backends rank alike."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from relais.search.models import KNOWLEDGE_KINDS
+
+_TERM = re.compile(r"^\w{1,100}$")
+
+
+@dataclass(frozen=True)
+class Criteria:
+    kinds: Sequence[str]  # all in one group: knowledge kinds, or ("ticket",)
+    concepts: Sequence[Sequence[str]]  # alternatives per query concept
+    require_all: bool  # every concept must match (AND of ORs) instead of any term
+    audiences: Sequence[str] | None = None
+    category_id: int | None = None
+    restrict: QuerySet | None = None  # SearchEntry ids the user may find (values("id"))
+    limit: int = 200
+
+
+def _clean(concepts: Sequence[Sequence[str]]) -> list[list[str]]:
+    cleaned = [[t for t in alts if _TERM.match(t)] for alts in concepts]
+    return [alts for alts in cleaned if alts]
+
+
+def _filters(c: Criteria) -> tuple[str, list[Any]]:
+    sql: list[str] = []
+    params: list[Any] = []
+    # Kinds come from the registry (never from the request); inlined so that PostgreSQL can
+    # use the partial GIN index of the group.
+    for kind in c.kinds:
+        if not _TERM.match(kind):
+            raise ValueError(kind)
+    sql.append("e.kind IN (" + ", ".join(f"'{k}'" for k in c.kinds) + ")")
+    if c.audiences is not None:
+        if not c.audiences:
+            return "1 = 0", []
+        sql.append("e.audience IN (" + ", ".join(["%s"] * len(c.audiences)) + ")")
+        params += list(c.audiences)
+    if c.category_id is not None:
+        sql.append("e.category_id = %s")
+        params.append(c.category_id)
+    if c.restrict is not None:
+        sub_sql, sub_params = c.restrict.query.get_compiler(using=c.restrict.db).as_sql()
+        sql.append(f"e.id IN ({sub_sql})")
+        params += list(sub_params)
+    return " AND ".join(sql), params
+
+
+def candidates(c: Criteria) -> list[int]:
+    """SearchEntry ids matching the criteria, best first, at most `c.limit`."""
+    concepts = _clean(c.concepts)
+    if not concepts:
+        return []
+    where, params = _filters(c)
+    if connection.vendor == "postgresql":
+        return _postgres(c, concepts, where, params)
+    return _sqlite(c, concepts, where, params)
+
+
+def _sqlite(c: Criteria, concepts: list[list[str]], where: str, params: list[Any]) -> list[int]:
+    table = "search_fts_knowledge" if c.kinds[0] in KNOWLEDGE_KINDS else "search_fts_ticket"
+    joiner = " AND " if c.require_all else " OR "
+    match = joiner.join("(" + " OR ".join(f'"{t}"' for t in alts) + ")" for alts in concepts)
+    # Only constants and placeholders are interpolated (table names, `_filters` output).
+    sql = (
+        f"SELECT e.id FROM {table} JOIN search_searchentry e ON e.id = {table}.rowid "  # noqa: S608
+        f"WHERE {table} MATCH %s AND {where} "
+        f"ORDER BY bm25({table}, 10.0, 5.0, 1.0) LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [match, *params, c.limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _postgres(c: Criteria, concepts: list[list[str]], where: str, params: list[Any]) -> list[int]:
+    joiner = " & " if c.require_all else " | "
+    tsquery = joiner.join("(" + " | ".join(f"'{t}'" for t in alts) + ")" for alts in concepts)
+    # Only constants and placeholders are interpolated (see _filters).
+    sql = (
+        "SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
+        f"WHERE e.tsv @@ q AND {where} "
+        "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tsquery, *params, c.limit])
+        return [row[0] for row in cursor.fetchall()]

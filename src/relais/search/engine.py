@@ -1,0 +1,234 @@
+"""The one entry point of search: `search(query, user, kinds, filters)`.
+
+Every screen (header search, suggestions while typing, the ticket form's deflection panel,
+the community's similar questions) and the API call it. It analyses the query in Python
+(relais.search.analysis), asks the backend for candidates the user may see
+(relais.search.backends), ranks them in Python (relais.search.ranking) and marks snippets.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Avg, Count
+from django.utils.safestring import SafeString
+
+from relais.search import analysis, backends, highlight, ranking, registry
+from relais.search.models import KNOWLEDGE_KINDS, IndexState, SearchEntry, SearchTerm, SynonymGroup
+
+MAX_QUERY_LENGTH = 200
+CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    object_id: int
+    title: str
+    url: str
+    title_html: SafeString
+    snippet: SafeString
+    score: float
+
+
+@dataclass(frozen=True)
+class Results:
+    query: str
+    hits: list[Hit] = field(default_factory=list)  # best first, every kind
+    suggestion: str | None = None  # "did you mean"
+
+    def by_kind(self) -> dict[str, list[Hit]]:
+        grouped: dict[str, list[Hit]] = {}
+        for hit in self.hits:
+            grouped.setdefault(hit.kind, []).append(hit)
+        return grouped
+
+
+@dataclass
+class _Knowledge:
+    version: tuple[int, int]
+    synonyms: analysis.Synonyms
+    vocabulary: analysis.MemoryVocabulary
+    stats: ranking.CorpusStats
+
+
+_cache_lock = threading.Lock()
+_cache: _Knowledge | None = None
+
+
+def _versions() -> tuple[int, int]:
+    row = IndexState.objects.filter(pk=1).values_list("knowledge_version", "synonyms_version")
+    found = list(row)
+    return found[0] if found else (0, 0)
+
+
+def _build(version: tuple[int, int], previous: _Knowledge | None) -> _Knowledge:
+    if previous is not None and previous.version[1] == version[1]:
+        synonyms = previous.synonyms
+    else:
+        lines = SynonymGroup.objects.filter(is_active=True).values_list("phrases", flat=True)
+        synonyms = analysis.Synonyms.from_lines(list(lines))
+    if previous is not None and previous.version[0] == version[0]:
+        vocabulary, stats = previous.vocabulary, previous.stats
+    else:
+        dfs = dict(SearchTerm.objects.filter(df__gt=0).values_list("term", "df"))
+        vocabulary = analysis.MemoryVocabulary(dfs)
+        agg = SearchEntry.objects.filter(kind__in=KNOWLEDGE_KINDS).aggregate(
+            n=Count("id"),
+            title=Avg("length_title"),
+            tags=Avg("length_tags"),
+            body=Avg("length_body"),
+        )
+        stats = ranking.CorpusStats(
+            n_docs=agg["n"] or 0,
+            avg_length={f: float(agg[f] or 1.0) for f in ("title", "tags", "body")},
+            df=vocabulary.df,
+        )
+    return _Knowledge(version, synonyms, vocabulary, stats)
+
+
+def knowledge() -> _Knowledge:
+    """The synonym table, vocabulary and corpus statistics, rebuilt when the index moved."""
+    global _cache
+    version = _versions()
+    current = _cache
+    if current is not None and current.version == version:
+        return current
+    with _cache_lock:
+        if _cache is None or _cache.version != version:
+            _cache = _build(version, _cache)
+        return _cache
+
+
+def _kinds_for(user: Any, kinds: Sequence[str] | None) -> list[registry.Source]:
+    wanted = set(kinds) if kinds else None
+    return [
+        s for s in registry.sources() if (wanted is None or s.kind in wanted) and s.visible_to(user)
+    ]
+
+
+def _concepts(query: analysis.Query) -> list[list[str]]:
+    """Alternatives per concept, as single index terms (a phrase contributes its words)."""
+    return [sorted({part for t in alts for part in t.term.split()}) for alts in query.concepts]
+
+
+def _documents(ids: Sequence[int]) -> list[tuple[ranking.Document, SearchEntry]]:
+    entries = SearchEntry.objects.filter(id__in=ids).only(
+        "id", "kind", "object_id", "title", "url", "terms_title", "terms_tags", "terms_body"
+    )
+    return [
+        (
+            ranking.Document(
+                key=e.pk,
+                kind=e.kind,
+                fields={
+                    "title": e.terms_title.split(),
+                    "tags": e.terms_tags.split(),
+                    "body": e.terms_body.split(),
+                },
+            ),
+            e,
+        )
+        for e in entries
+    ]
+
+
+def _ranked(
+    query: analysis.Query,
+    criteria: backends.Criteria,
+    stats: ranking.CorpusStats,
+    limit: int,
+) -> list[tuple[SearchEntry, float]]:
+    ids = backends.candidates(criteria)
+    if not ids and criteria.require_all and len(criteria.concepts) > 1:
+        ids = backends.candidates(backends.Criteria(**{**criteria.__dict__, "require_all": False}))
+    if not ids:
+        return []
+    docs = _documents(ids)
+    by_key = {doc.key: entry for doc, entry in docs}
+    ranked = ranking.rank(query, [doc for doc, _ in docs], stats, limit=limit)
+    return [(by_key[doc.key], score) for doc, score in ranked]
+
+
+def search(
+    query: str,
+    user: Any,
+    kinds: Sequence[str] | None = None,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    limit: int = 10,
+    prefix: bool = False,
+    snippets: bool = True,
+    log_empty: bool = True,
+) -> Results:
+    """Ranked hits of the kinds `user` may search, each one an object they may see.
+
+    `filters`: {"category": id}. `prefix`: the last word may be incomplete (suggestions while
+    typing). Knowledge hits (articles and questions) are ranked together; tickets follow.
+    """
+    text = " ".join(query.split())[:MAX_QUERY_LENGTH]
+    if not text:
+        return Results(query=text)
+    k = knowledge()
+    analysed = analysis.analyse_query(text, k.synonyms, k.vocabulary, prefix=prefix)
+    concepts = _concepts(analysed)
+    if not concepts:
+        return Results(query=text, suggestion=analysed.suggestion)
+    category = (filters or {}).get("category")
+    category_id = int(category) if isinstance(category, int | str) and category != "" else None
+    sources = _kinds_for(user, kinds)
+    knowledge_sources = [s for s in sources if s.kind in KNOWLEDGE_KINDS]
+    found: list[tuple[SearchEntry, float]] = []
+    if knowledge_sources:
+        audiences = sorted({a for s in knowledge_sources for a in (s.audiences(user) or ())})
+        criteria = backends.Criteria(
+            kinds=[s.kind for s in knowledge_sources],
+            concepts=concepts,
+            require_all=False,
+            audiences=audiences,
+            category_id=category_id,
+            limit=CANDIDATES,
+        )
+        found += _ranked(analysed, criteria, k.stats, limit)
+    for source in sources:
+        if source.kind in KNOWLEDGE_KINDS:
+            continue
+        allowed = source.restrict(user)
+        criteria = backends.Criteria(
+            kinds=[source.kind],
+            concepts=concepts,
+            require_all=True,
+            audiences=source.audiences(user),
+            category_id=category_id,
+            restrict=allowed.values("pk") if allowed is not None else None,
+            limit=CANDIDATES // 2,
+        )
+        found += _ranked(analysed, criteria, k.stats, limit)
+    terms = analysed.terms()
+    texts: dict[int, str] = {}
+    if snippets and found:
+        texts = dict(
+            SearchEntry.objects.filter(id__in=[e.pk for e, _ in found]).values_list("id", "text")
+        )
+    hits = [
+        Hit(
+            kind=entry.kind,
+            object_id=entry.object_id,
+            title=entry.title,
+            url=entry.url,
+            title_html=highlight.mark(entry.title, terms),
+            snippet=highlight.snippet(texts.get(entry.pk, ""), terms)
+            if snippets
+            else SafeString(""),
+            score=score,
+        )
+        for entry, score in found
+    ]
+    if not hits and log_empty and not prefix:
+        from relais.search.services import zero_result_record
+
+        zero_result_record(text)
+    return Results(query=text, hits=hits, suggestion=analysed.suggestion)

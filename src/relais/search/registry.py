@@ -1,0 +1,76 @@
+"""What each app makes searchable. An app declares a `Source` in its own `search.py` and
+registers it in `AppConfig.ready`; relais.search knows the apps only through this registry."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class IndexDoc:
+    """What the index keeps of one object."""
+
+    title: str
+    text: str  # plain text: analysed into the body field and used for snippets
+    url: str
+    tags: Sequence[str] = ()
+    audience: str = "everyone"  # "everyone" | "agents" | "private" (filtered by the policy)
+    category_id: int | None = None
+
+
+class Source(ABC):
+    kind: str
+    label: str | Promise
+    model: type[models.Model]
+
+    @abstractmethod
+    def document(self, obj: Any) -> IndexDoc | None:
+        """The indexed form of `obj`, or None when it must not be found (a draft…)."""
+
+    @abstractmethod
+    def objects(self) -> models.QuerySet[Any]:
+        """Every object to (re)index, with what `document` needs fetched in bulk."""
+
+    def audiences(self, user: Any) -> Sequence[str] | None:
+        """Audiences this user may find (None: no audience filter, see `restrict`)."""
+        return ("everyone",)
+
+    def restrict(self, user: Any) -> models.QuerySet[Any] | None:
+        """The objects of this kind the user may find, when the audience is not enough
+        (a queryset of the model, usually the policy's scope); None: no further filter."""
+        return None
+
+    def visible_to(self, user: Any) -> bool:
+        """Whether the user may search this kind at all."""
+        return bool(user.is_authenticated and user.is_active)
+
+
+_SOURCES: dict[str, Source] = {}
+
+
+def register(source: Source) -> None:
+    from relais.search import signals
+
+    _SOURCES[source.kind] = source
+    signals.connect(source)
+
+
+def sources() -> list[Source]:
+    return list(_SOURCES.values())
+
+
+def source(kind: str) -> Source:
+    return _SOURCES[kind]
+
+
+def source_for(model: type[models.Model]) -> Source | None:
+    for src in _SOURCES.values():
+        if src.model is model:
+            return src
+    return None

@@ -1,0 +1,192 @@
+"""Every write of the search app: index upkeep, the synonym dictionary, the zero-result log
+and deflections."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from relais.search import analysis
+from relais.search.models import (
+    KNOWLEDGE_KINDS,
+    Deflection,
+    IndexState,
+    SearchEntry,
+    SearchTerm,
+    SynonymGroup,
+    ZeroResultQuery,
+)
+
+if TYPE_CHECKING:
+    from relais.search.registry import IndexDoc, Source
+
+
+def _bump(field: str) -> None:
+    """Move a version of IndexState (in the caller's transaction): every process rebuilds its
+    in-memory vocabulary, statistics or synonym table when it sees the new value."""
+    if not IndexState.objects.filter(pk=1).update(**{field: F(field) + 1}):
+        IndexState.objects.bulk_create([IndexState(pk=1, **{field: 1})], ignore_conflicts=True)
+
+
+def _fields(doc: IndexDoc) -> dict[str, list[str]]:
+    return {
+        "title": analysis.analyse(doc.title),
+        "tags": analysis.analyse(" ; ".join(doc.tags)),
+        "body": analysis.analyse(doc.text),
+    }
+
+
+def _entry_values(kind: str, object_id: int, doc: IndexDoc) -> dict[str, Any]:
+    fields = _fields(doc)
+    return {
+        "kind": kind,
+        "object_id": object_id,
+        "audience": doc.audience,
+        "category_id": doc.category_id,
+        "title": doc.title[:300],
+        "text": doc.text,
+        "url": doc.url,
+        "terms_title": " ".join(fields["title"]),
+        "terms_tags": " ".join(fields["tags"]),
+        "terms_body": " ".join(fields["body"]),
+        "length_title": len(fields["title"]),
+        "length_tags": len(fields["tags"]),
+        "length_body": len(fields["body"]),
+        "updated_at": timezone.now(),
+    }
+
+
+def _term_set(entry: SearchEntry | dict[str, Any] | None) -> set[str]:
+    if entry is None:
+        return set()
+    get = entry.get if isinstance(entry, dict) else lambda name: getattr(entry, name)
+    return set(f"{get('terms_title')} {get('terms_tags')} {get('terms_body')}".split())
+
+
+def _adjust_df(added: Iterable[str], removed: Iterable[str]) -> None:
+    added, removed = sorted(set(added)), sorted(set(removed))
+    if added:
+        SearchTerm.objects.bulk_create(
+            [SearchTerm(term=t[:100], df=0) for t in added], ignore_conflicts=True
+        )
+        SearchTerm.objects.filter(term__in=added).update(df=F("df") + 1)
+    if removed:
+        SearchTerm.objects.filter(term__in=removed, df__gt=0).update(df=F("df") - 1)
+
+
+@transaction.atomic
+def index_object(source: Source, obj: Any) -> SearchEntry | None:
+    """Bring the index entry of `obj` up to date (or remove it when it must not be found)."""
+    doc = source.document(obj)
+    if doc is None:
+        unindex(source.kind, obj.pk)
+        return None
+    values = _entry_values(source.kind, obj.pk, doc)
+    existing = (
+        SearchEntry.objects.select_for_update().filter(kind=source.kind, object_id=obj.pk).first()
+    )
+    if existing is None:
+        entry = SearchEntry.objects.create(**values)
+        old_terms: set[str] = set()
+    else:
+        old_terms = _term_set(existing)
+        for name, value in values.items():
+            setattr(existing, name, value)
+        existing.save()
+        entry = existing
+    if source.kind in KNOWLEDGE_KINDS:
+        new_terms = _term_set(values)
+        _adjust_df(new_terms - old_terms, old_terms - new_terms)
+        _bump("knowledge_version")
+    return entry
+
+
+@transaction.atomic
+def unindex(kind: str, object_id: int) -> None:
+    entry = SearchEntry.objects.select_for_update().filter(kind=kind, object_id=object_id).first()
+    if entry is None:
+        return
+    if kind in KNOWLEDGE_KINDS:
+        _adjust_df((), _term_set(entry))
+        _bump("knowledge_version")
+    entry.delete()
+
+
+def reindex(sources: Sequence[Source], *, batch_size: int = 2000) -> dict[str, int]:
+    """Rebuild the entries of these kinds from their objects (and the term statistics)."""
+    counts: dict[str, int] = {}
+    for source in sources:
+        with transaction.atomic():
+            SearchEntry.objects.filter(kind=source.kind).delete()
+            batch: list[SearchEntry] = []
+            n = 0
+            for obj in source.objects().iterator(chunk_size=batch_size):
+                doc = source.document(obj)
+                if doc is None:
+                    continue
+                batch.append(SearchEntry(**_entry_values(source.kind, obj.pk, doc)))
+                n += 1
+                if len(batch) >= batch_size:
+                    SearchEntry.objects.bulk_create(batch)
+                    batch = []
+            SearchEntry.objects.bulk_create(batch)
+            counts[source.kind] = n
+    if any(s.kind in KNOWLEDGE_KINDS for s in sources):
+        rebuild_term_statistics()
+    return counts
+
+
+@transaction.atomic
+def rebuild_term_statistics() -> int:
+    df: Counter[str] = Counter()
+    rows = SearchEntry.objects.filter(kind__in=KNOWLEDGE_KINDS).values_list(
+        "terms_title", "terms_tags", "terms_body"
+    )
+    for title, tags, body in rows.iterator(chunk_size=2000):
+        df.update(set(f"{title} {tags} {body}".split()))
+    SearchTerm.objects.all().delete()
+    SearchTerm.objects.bulk_create(
+        [SearchTerm(term=t[:100], df=n) for t, n in df.items()], batch_size=2000
+    )
+    _bump("knowledge_version")
+    return len(df)
+
+
+def synonyms_changed() -> None:
+    _bump("synonyms_version")
+
+
+def synonym_group_save(*, phrases: str, group: SynonymGroup | None = None) -> SynonymGroup:
+    """Add or change one line of the dictionary ("a | b" or the one-way "a | b => c")."""
+    group = group or SynonymGroup()
+    group.phrases = phrases.strip()[:500]
+    group.save()  # the post_save signal moves the synonyms version
+    return group
+
+
+def zero_result_record(query: str) -> None:
+    normalized = " ".join(analysis.tokens(query))[:200]
+    if not normalized:
+        return
+    updated = ZeroResultQuery.objects.filter(normalized=normalized).update(
+        count=F("count") + 1, last_seen=timezone.now(), example=query[:200]
+    )
+    if not updated:
+        ZeroResultQuery.objects.bulk_create(
+            [ZeroResultQuery(normalized=normalized, example=query[:200])],
+            ignore_conflicts=True,
+        )
+
+
+def deflection_record(*, user: Any, query: str, kind: str, object_id: int) -> Deflection:
+    return Deflection.objects.create(
+        user=user if getattr(user, "is_authenticated", False) else None,
+        query=query[:200],
+        kind=kind,
+        object_id=object_id,
+    )

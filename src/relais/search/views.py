@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from relais.accounts.selectors import current_user
+from relais.core.permissions import deny
+from relais.search import registry, selectors, services
+from relais.search.engine import search
+from relais.search.models import ZeroResultQuery
+
+PAGE_SIZE = 20
+
+
+@login_required
+@require_GET
+def results(request: HttpRequest) -> HttpResponse:
+    """The full results page (works without JavaScript), grouped by kind."""
+    user = current_user(request)
+    query = request.GET.get("q", "").strip()
+    kind = request.GET.get("type", "")
+    kinds = [kind] if kind in {s.kind for s in registry.sources()} else None
+    found = search(query, user, kinds=kinds, limit=PAGE_SIZE) if query else None
+    groups = []
+    if found is not None:
+        by_kind = found.by_kind()
+        groups = [
+            {"kind": s.kind, "label": s.label, "hits": by_kind[s.kind]}
+            for s in registry.sources()
+            if s.kind in by_kind
+        ]
+    return render(
+        request,
+        "search/results.html",
+        {
+            "query": query,
+            "kind": kinds[0] if kinds else "",
+            "results": found,
+            "groups": groups,
+            "kinds": [(s.kind, s.label) for s in registry.sources() if s.visible_to(user)],
+        },
+    )
+
+
+@login_required
+@require_GET
+def suggest(request: HttpRequest) -> HttpResponse:
+    """Suggestions while typing: an HTML fragment (escaped by the template engine)."""
+    user = current_user(request)
+    query = request.GET.get("q", "").strip()
+    deflection = request.GET.get("contexte") == "demande"
+    kinds = ["article", "question"] if deflection else None
+    found = search(
+        query,
+        user,
+        kinds=kinds,
+        limit=3 if deflection else 6,
+        prefix=not deflection,
+        snippets=deflection,
+        log_empty=False,
+    )
+    return render(
+        request,
+        "search/_suggestions.html",
+        {
+            "query": query,
+            "results": found,
+            "deflection": deflection,
+            "incidents": selectors.related_incidents(query) if deflection else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def deflect(request: HttpRequest) -> HttpResponse:
+    """ "This solved my problem": record it, open no ticket, show the answer again."""
+    user = current_user(request)
+    kind = request.POST.get("kind", "")
+    try:
+        object_id = int(request.POST.get("object_id", ""))
+    except ValueError:
+        object_id = 0
+    hit = selectors.visible_hit(user, kind, object_id)
+    if hit is None:
+        messages.error(request, _("This answer is no longer available."))
+        return redirect("tickets:new")
+    services.deflection_record(
+        user=user, query=request.POST.get("query", ""), kind=kind, object_id=object_id
+    )
+    messages.success(request, _("Glad it helped! No request was opened. Here is the answer again."))
+    target = hit.url
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)
+
+
+@login_required
+@require_GET
+def zero_results(request: HttpRequest) -> HttpResponse:
+    """Searches that found nothing: the content gaps, for the desk."""
+    from relais.tickets.permissions import is_desk
+
+    user = current_user(request)
+    if not is_desk(user):
+        deny(user)
+    page = Paginator(ZeroResultQuery.objects.all(), 50).get_page(request.GET.get("page"))
+    return render(request, "search/zero_results.html", {"page": page})

@@ -1,0 +1,40 @@
+"""What the service desk makes searchable: tickets (title and description, never internal
+notes), found only by those the ticket policy lets see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from relais.core.sanitize import markdown_to_text
+from relais.search.registry import IndexDoc, Source
+from relais.tickets.models import Ticket
+from relais.tickets.permissions import TicketPolicy, sees_everything
+
+
+class TicketSource(Source):
+    kind = "ticket"
+    label = _("Requests")
+    model = Ticket
+    indexed_fields = ("title", "description", "category")
+
+    def document(self, obj: Ticket) -> IndexDoc | None:
+        return IndexDoc(
+            title=f"{obj.reference} · {obj.title}",
+            text=markdown_to_text(obj.description),
+            url=reverse("tickets:detail", args=[obj.reference]),
+            audience="private",
+            category_id=obj.category_id,
+        )
+
+    def objects(self) -> QuerySet[Ticket]:
+        return Ticket.objects.only("id", "reference", "title", "description", "category_id")
+
+    def audiences(self, user: Any) -> tuple[str, ...]:
+        return ("private",)
+
+    def restrict(self, user: Any) -> QuerySet[Ticket] | None:
+        return None if sees_everything(user) else TicketPolicy().scope(user)
