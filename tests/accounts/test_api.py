@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -45,7 +46,8 @@ def test_schema_and_docs_are_not_public():
 def test_docs_page_is_served_locally_without_cdn(agent):
     html = client_for(agent).get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
-    assert "cdn" not in html.lower()
+    # Nothing loaded from another host (a random CSP nonce may spell "cdn": look at URLs).
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.IGNORECASE)
 
 
 @pytest.mark.parametrize(

@@ -436,15 +436,17 @@ def _query_words(text: str) -> list[_Phrase]:
     return out
 
 
-def _edits1(word: str) -> set[str]:
-    """Words one edit away (Norvig): deletes, transposes, replaces, inserts."""
+def _edits1(word: str) -> list[str]:
+    """Words one edit away (Norvig), in a fixed order: the likelier typos first (transposed or
+    replaced letters, then a letter too many, then one missing), so that repair is
+    deterministic."""
     letters = "abcdefghijklmnopqrstuvwxyz"
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     deletes = [a + b[1:] for a, b in splits if b]
     transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
     replaces = [a + c + b[1:] for a, b in splits if b for c in letters]
     inserts = [a + c + b for a, b in splits for c in letters]
-    return set(deletes + transposes + replaces + inserts)
+    return list(dict.fromkeys(transposes + replaces + deletes + inserts))
 
 
 def _repair(word: str, term: str, vocabulary: Vocabulary) -> list[tuple[str, str]]:
@@ -465,7 +467,7 @@ def _repair(word: str, term: str, vocabulary: Vocabulary) -> list[tuple[str, str
         candidate = stem(variant)
         if candidate and candidate != term:
             df = vocabulary.df(candidate)
-            if df and (candidate not in best or best[candidate][0] < df):
+            if df and candidate not in best:
                 best[candidate] = (df, variant)
     ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))
     return [(t, v) for t, (_, v) in ranked[:TYPO_LIMIT]]

@@ -43,6 +43,7 @@ def _throwaway_database(backend: str, workdir: Path) -> Iterator[str]:
         yield f"sqlite:///{workdir / 'eval.sqlite3'}"
         return
     import psycopg
+    from psycopg import sql
 
     base = os.environ.get("RELAIS_EVAL_POSTGRES_URL") or DEFAULT_POSTGRES
     name = f"relais_eval_{secrets.token_hex(4)}"
@@ -51,11 +52,13 @@ def _throwaway_database(backend: str, workdir: Path) -> Iterator[str]:
     except psycopg.Error as exc:
         raise CommandError(f"Cannot reach PostgreSQL at {base}: {exc}") from exc
     with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')  # name is generated above, never user input
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
             yield base.rsplit("/", 1)[0] + "/" + name
         finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 class Command(BaseCommand):
