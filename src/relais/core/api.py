@@ -217,10 +217,14 @@ class Page(PaginationBase):
 
 def register_routers() -> None:
     from relais.accounts.api import router as accounts_router
+    from relais.kb.api import router as kb_router
+    from relais.search.api import router as search_router
     from relais.tickets.api import router as tickets_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", tickets_router)
+    api.add_router("/", search_router)
+    api.add_router("/", kb_router)
 
 
 register_routers()

@@ -33,9 +33,18 @@ Seeder = Callable[[DemoContext], str]
 def _seeders() -> list[Seeder]:
     # Order matters: later seeders use what earlier ones created (through ctx.data).
     from relais.accounts import demo as accounts_demo
+    from relais.community import demo as community_demo
+    from relais.kb import demo as kb_demo
+    from relais.search import demo as search_demo
     from relais.tickets import demo as tickets_demo
 
-    return [accounts_demo.seed, tickets_demo.seed]
+    return [
+        accounts_demo.seed,
+        tickets_demo.seed,
+        kb_demo.seed,
+        community_demo.seed,
+        search_demo.seed,  # last: indexes what the bulk seeders wrote
+    ]
 
 
 def has_data() -> bool:

@@ -148,8 +148,6 @@ def article_move(request: HttpRequest, pk: int) -> HttpResponse:
         services.article_move(article=article, state=request.POST.get("state", ""), actor=user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    except PermissionDenied:
-        messages.error(request, _("Only a supervisor or an administrator may do this."))
     else:
         messages.success(
             request, _("The article is now “%(state)s”.") % {"state": article.get_state_display()}

@@ -80,11 +80,12 @@ def suggest(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def deflect(request: HttpRequest) -> HttpResponse:
-    """ "This solved my problem": record it, open no ticket, show the answer again."""
+    """Record a deflection: the "this solved my problem" button of the ticket form posts the
+    form here; no ticket is opened and the answer is shown again."""
     user = current_user(request)
-    kind = request.POST.get("kind", "")
+    kind, _sep, raw_id = request.POST.get("answer", "").partition(":")
     try:
-        object_id = int(request.POST.get("object_id", ""))
+        object_id = int(raw_id)
     except ValueError:
         object_id = 0
     hit = selectors.visible_hit(user, kind, object_id)
@@ -92,7 +93,7 @@ def deflect(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("This answer is no longer available."))
         return redirect("tickets:new")
     services.deflection_record(
-        user=user, query=request.POST.get("query", ""), kind=kind, object_id=object_id
+        user=user, query=request.POST.get("title", ""), kind=kind, object_id=object_id
     )
     messages.success(request, _("Glad it helped! No request was opened. Here is the answer again."))
     target = hit.url

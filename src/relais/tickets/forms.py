@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from relais.accounts.choices import Role
@@ -31,7 +32,15 @@ class TicketOpenForm(FastSelectsMixin, forms.Form):
         label=_("Title"),
         max_length=200,
         help_text=_("In a few words, e.g. “VPN disconnects every 10 minutes”."),
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                # Answers appear under the title while it is typed (relais.js).
+                "data-suggest": reverse_lazy("search:suggest"),
+                "data-suggest-context": "demande",
+                "data-suggest-target": "deflection",
+            }
+        ),
     )
     description = forms.CharField(
         label=_("Description"),

@@ -40,6 +40,59 @@ function setUpCannedResponses() {
   }
 }
 
+// Suggestions while typing: an input with data-suggest="URL" gets the server's HTML fragment
+// (escaped by Django's templates) in the element named by data-suggest-target, or in a list
+// created under it. Debounced; a newer keystroke cancels the previous request.
+function setUpSuggestions() {
+  for (const input of document.querySelectorAll("input[data-suggest]")) {
+    let box = input.dataset.suggestTarget && document.getElementById(input.dataset.suggestTarget);
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "suggestions";
+      box.setAttribute("aria-live", "polite");
+      input.after(box);
+    }
+    let timer = null;
+    let controller = null;
+    let last = "";
+    const update = async () => {
+      const query = input.value.trim();
+      if (query === last) return;
+      last = query;
+      if (controller) controller.abort();
+      if (query.length < 3) {
+        box.replaceChildren();
+        return;
+      }
+      controller = new AbortController();
+      const url = new URL(input.dataset.suggest, window.location.href);
+      url.searchParams.set("q", query);
+      if (input.dataset.suggestContext) url.searchParams.set("contexte", input.dataset.suggestContext);
+      try {
+        const response = await fetch(url, {
+          signal: controller.signal,
+          credentials: "same-origin",
+          headers: { Accept: "text/html" },
+        });
+        if (!response.ok) return;
+        const html = await response.text();
+        const fragment = new DOMParser().parseFromString(html, "text/html");
+        box.replaceChildren(...fragment.body.childNodes);
+      } catch (error) {
+        if (error.name !== "AbortError") box.replaceChildren();
+      }
+    };
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(update, 250);
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") box.replaceChildren();
+    });
+  }
+}
+
 setUpNavToggle();
+setUpSuggestions();
 setUpCannedResponses();
 setUpCopyButtons();

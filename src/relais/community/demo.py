@@ -1,0 +1,7 @@
+"""Demo community content (written by a helper: see kb/demo.py)."""
+
+from relais.core.demo import DemoContext
+
+
+def seed(ctx: DemoContext) -> str:
+    return "community: nothing yet"
