@@ -1,7 +1,5 @@
 """Knowledge base over the API: the same services and policy as the screens."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Any
 
@@ -110,7 +108,7 @@ def create_article(request: HttpRequest, payload: ArticleIn) -> tuple[int, Artic
 )
 def update_article(request: HttpRequest, article_id: int, payload: ArticlePatch) -> Article:
     user = current_user(request)
-    article = article_policy.get_or_404(user, article_id, "edit")
+    article = article_policy.get_for(user, article_id, "edit")
     try:
         return services.article_update(
             article=article,
@@ -134,7 +132,7 @@ def update_article(request: HttpRequest, article_id: int, payload: ArticlePatch)
 )
 def move_article(request: HttpRequest, article_id: int, payload: MoveIn) -> Article:
     user = current_user(request)
-    article = article_policy.get_or_404(user, article_id, "edit")
+    article = article_policy.get_for(user, article_id, "edit")
     return services.article_move(article=article, state=payload.state, actor=user)
 
 
@@ -147,7 +145,7 @@ def article_feedback(
     request: HttpRequest, article_id: int, payload: FeedbackIn
 ) -> tuple[int, dict[str, bool]]:
     user = current_user(request)
-    article = article_policy.get_or_404(user, article_id, "feedback")
+    article = article_policy.get_for(user, article_id, "feedback")
     services.article_feedback(
         article=article, actor=user, useful=payload.useful, comment=payload.comment
     )

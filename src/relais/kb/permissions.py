@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from relais.core.permissions import Policy
@@ -63,6 +64,14 @@ class ArticlePolicy(Policy[Article]):
             and obj.state == ArticleState.PUBLISHED
             and obj.audience == Audience.EVERYONE
         )
+
+    def get_for(self, user: Any, pk: object, action: str) -> Article:
+        """The article `user` wants to `action`: 404 when they cannot even see it (as if it
+        did not exist), 403 when they see it but may not do this to it."""
+        article = self.get_or_404(user, pk)
+        if not self.can(user, action, article):
+            raise PermissionDenied
+        return article
 
     def may_move(self, user: Any, article: Article, state: str) -> bool:
         """Whether `user` may move `article` to `state` (publishing and archiving are the

@@ -137,7 +137,11 @@ def article_update(
     locked.category = draft.category
     locked.tags = _clean_tags(draft.tags)
     locked.audience = draft.audience
-    locked.review_by = draft.review_by or locked.review_by
+    # Saving a due article (even unchanged, as the reminder asks) sets its next review date.
+    review_by = draft.review_by or locked.review_by
+    if review_by is None or review_by <= timezone.localdate():
+        review_by = _default_review_date()
+    locked.review_by = review_by
     locked.review_reminded_on = None
     locked.version += 1
     locked.save()

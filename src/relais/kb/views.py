@@ -108,7 +108,7 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
-    article = article_policy.get_or_404(user, pk, "edit")
+    article = article_policy.get_for(user, pk, "edit")
     form = ArticleForm(request.POST or None, initial=ArticleForm.initial_for(article))
     if request.method == "POST" and form.is_valid():
         try:
@@ -143,7 +143,7 @@ def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def article_move(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
-    article = article_policy.get_or_404(user, pk, "edit")
+    article = article_policy.get_for(user, pk, "edit")
     try:
         services.article_move(article=article, state=request.POST.get("state", ""), actor=user)
     except ValidationError as exc:
@@ -159,7 +159,7 @@ def article_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def article_feedback(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
-    article = article_policy.get_or_404(user, pk, "feedback")
+    article = article_policy.get_for(user, pk, "feedback")
     form = FeedbackForm(request.POST)
     if form.is_valid():
         services.article_feedback(
@@ -178,7 +178,7 @@ def article_feedback(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def article_history(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
-    article = article_policy.get_or_404(user, pk, "history")
+    article = article_policy.get_for(user, pk, "history")
     versions = list(
         ArticleVersion.objects.filter(article=article).select_related("author").order_by("-number")
     )

@@ -17,5 +17,9 @@ class SearchConfig(AppConfig):
 
             synonyms_changed()
 
-        post_save.connect(changed, sender=SynonymGroup, dispatch_uid="search.synonyms.save")
-        post_delete.connect(changed, sender=SynonymGroup, dispatch_uid="search.synonyms.del")
+        post_save.connect(
+            changed, sender=SynonymGroup, weak=False, dispatch_uid="search.synonyms.save"
+        )
+        post_delete.connect(
+            changed, sender=SynonymGroup, weak=False, dispatch_uid="search.synonyms.del"
+        )

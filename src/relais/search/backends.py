@@ -24,7 +24,7 @@ class Criteria:
     require_all: bool  # every concept must match (AND of ORs) instead of any term
     audiences: Sequence[str] | None = None
     category_id: int | None = None
-    restrict: QuerySet | None = None  # SearchEntry ids the user may find (values("id"))
+    restrict: QuerySet | None = None  # primary keys of the objects the user may find
     limit: int = 200
 
 
@@ -51,8 +51,9 @@ def _filters(c: Criteria) -> tuple[str, list[Any]]:
         sql.append("e.category_id = %s")
         params.append(c.category_id)
     if c.restrict is not None:
-        sub_sql, sub_params = c.restrict.query.get_compiler(using=c.restrict.db).as_sql()
-        sql.append(f"e.id IN ({sub_sql})")
+        restrict = c.restrict.order_by()
+        sub_sql, sub_params = restrict.query.get_compiler(using=restrict.db).as_sql()
+        sql.append(f"e.object_id IN ({sub_sql})")
         params += list(sub_params)
     return " AND ".join(sql), params
 

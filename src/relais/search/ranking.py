@@ -51,6 +51,9 @@ class Params:
     )
     # Credit of a phrase alternative whose words are all present but not side by side.
     scattered_phrase: float = 0.5
+    # Credit of a phrase alternative of which only some words are present (per word found):
+    # a query that is one long phrase still finds the documents that hold part of it.
+    partial_phrase: float = 0.3
     # Final score = BM25F sum x coverage ** coverage_power (share of concept weight found).
     coverage_power: float = 0.75
     # Multiplier by document kind (community questions, tickets).
@@ -150,7 +153,8 @@ class _Scorer:
     ) -> float:
         """Score of a phrase alternative: full when its words are side by side somewhere."""
         if not all(p in term_scores for p in parts):
-            return 0.0
+            found = [term_scores[p] for p in parts if p in term_scores]
+            return self.params.partial_phrase * sum(found) * len(found) / len(parts)
         value = sum(term_scores[p] for p in parts)
         if any(_has_phrase(doc.fields.get(name, ()), parts) for name in frequencies):
             return value

@@ -3,6 +3,7 @@ and deflections."""
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -28,9 +29,12 @@ if TYPE_CHECKING:
 
 def _bump(field: str) -> None:
     """Move a version of IndexState (in the caller's transaction): every process rebuilds its
-    in-memory vocabulary, statistics or synonym table when it sees the new value."""
-    if not IndexState.objects.filter(pk=1).update(**{field: F(field) + 1}):
-        IndexState.objects.bulk_create([IndexState(pk=1, **{field: 1})], ignore_conflicts=True)
+    in-memory vocabulary, statistics or synonym table when it sees a new value. Random rather
+    than incremented, so that a rolled-back change can never bring back a value that some
+    process has already cached for other contents."""
+    value = secrets.randbits(62)
+    if not IndexState.objects.filter(pk=1).update(**{field: value}):
+        IndexState.objects.bulk_create([IndexState(pk=1, **{field: value})], ignore_conflicts=True)
 
 
 def _fields(doc: IndexDoc) -> dict[str, list[str]]:

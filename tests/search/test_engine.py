@@ -1,0 +1,141 @@
+"""The search service through the database: index upkeep, permissions, ranking, logging."""
+
+from __future__ import annotations
+
+import pytest
+
+from relais.community.services import answer_accept, answer_post, question_ask
+from relais.kb.models import ArticleState, Audience
+from relais.kb.services import ArticleDraft, article_move, article_update
+from relais.search.engine import search
+from relais.search.models import SearchEntry, ZeroResultQuery
+from relais.search.services import synonym_group_save
+from relais.tickets.services import ticket_reply
+from tests.factories import UserFactory
+from tests.tickets.conftest import open_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(results) -> list[str]:
+    return [hit.title for hit in results.hits]
+
+
+def test_a_published_article_is_found_at_once_in_french_words(publish, collaborator):
+    publish(
+        "Imprimer depuis son poste avec le badge",
+        "Envoyez le document sur la file d'impression, puis passez votre badge sur le copieur.",
+        tags=["impression", "badge"],
+    )
+    found = search("imprimantes", collaborator)
+    assert titles(found) == ["Imprimer depuis son poste avec le badge"]
+    assert "<mark>" in str(found.hits[0].title_html)
+
+
+def test_accents_case_and_elisions_do_not_matter(publish, collaborator):
+    publish("Accéder à l'extranet des locataires", "Ouvrez l'adresse de l'extranet.")
+    for query in ("ACCEDER EXTRANET", "accéder à l’extranet", "acce\u0301der extranet"):
+        assert titles(search(query, collaborator)) == ["Accéder à l'extranet des locataires"]
+
+
+def test_drafts_and_archived_articles_are_not_found(publish, supervisor, collaborator):
+    publish("Brouillon sur le scanner", "Texte du brouillon.", state=ArticleState.DRAFT)
+    article = publish("Scanner vers la messagerie", "Numériser un document.")
+    assert titles(search("scanner", collaborator)) == ["Scanner vers la messagerie"]
+    article_move(article=article, state=ArticleState.ARCHIVED, actor=supervisor)
+    assert search("scanner", collaborator).hits == []
+    assert not SearchEntry.objects.filter(kind="article").exists()
+
+
+def test_an_edit_is_searchable_and_the_old_words_are_gone(publish, supervisor, collaborator):
+    article = publish("Configurer la signature", "Dans Outlook, ouvrez les options.")
+    article_update(
+        article=article,
+        draft=ArticleDraft(title="Configurer la signature", body="Dans le webmail, réglages."),
+        actor=supervisor,
+        expected_version=article.version,
+    )
+    assert titles(search("webmail", collaborator)) == ["Configurer la signature"]
+    assert search("outlook", collaborator).hits == []
+
+
+def test_a_question_is_found_by_the_words_of_its_accepted_answer(collaborator):
+    helper = UserFactory()
+    question = question_ask(author=collaborator, title="Écran noir au démarrage", body="Rien.")
+    answer = answer_post(question=question, author=helper, body="Débranchez la station d'accueil.")
+    assert search("station accueil", collaborator).hits == []
+    answer_accept(answer=answer, actor=collaborator)
+    found = search("station accueil", collaborator)
+    assert [(h.kind, h.object_id) for h in found.hits] == [("question", question.pk)]
+
+
+def test_a_desk_only_article_never_reaches_a_collaborator(publish, collaborator, agent):
+    publish(
+        "Procédure interne jeton", "Console d'administration zorglub.", audience=Audience.AGENTS
+    )
+    publish("Jeton VPN perdu", "Appelez le 4000.")
+    found = search("jeton zorglub", collaborator)
+    assert titles(found) == ["Jeton VPN perdu"]
+    assert "zorglub" not in "".join(str(h.snippet) + h.title for h in found.hits)
+    assert "Procédure interne jeton" in titles(search("jeton zorglub", agent))
+
+
+def test_tickets_are_found_only_by_those_who_may_see_them(requester, vpn_category, team_agent):
+    ticket = open_ticket(requester, vpn_category, title="Imprimante bloquée au 3e étage")
+    stranger = UserFactory()
+    assert search("imprimante", stranger, kinds=["ticket"]).hits == []
+    own = search("imprimante", requester, kinds=["ticket"])
+    assert [h.object_id for h in own.hits] == [ticket.pk]
+    assert [h.object_id for h in search("imprimante", team_agent).hits] == [ticket.pk]
+
+
+def test_internal_notes_are_never_indexed(requester, vpn_category, team_agent):
+    ticket = open_ticket(requester, vpn_category)
+    ticket_reply(ticket=ticket, actor=team_agent, body="canari-kq7 interne", internal=True)
+    for user in (requester, team_agent):
+        assert search("canari-kq7", user).hits == []
+    assert not SearchEntry.objects.filter(text__contains="canari").exists()
+
+
+def test_a_typo_is_repaired_with_a_did_you_mean(publish, collaborator):
+    publish("Bourrage papier dans le copieur", "Ouvrez le capot et retirez la feuille.")
+    found = search("bourage", collaborator)
+    assert titles(found) == ["Bourrage papier dans le copieur"]
+    assert found.suggestion == "bourrage"
+
+
+def test_admin_synonyms_apply_to_the_next_search(publish, collaborator):
+    publish("Demander un ordinateur portable", "Faites la demande dans le portail.")
+    assert search("zigouigoui", collaborator).hits == []
+    synonym_group_save(phrases="zigouigoui | ordinateur")
+    assert titles(search("zigouigoui", collaborator)) == ["Demander un ordinateur portable"]
+
+
+def test_searches_without_results_are_counted_without_the_user(collaborator):
+    search("xylophone quantique", collaborator)
+    search("Xylophone  quantique", collaborator)
+    gap = ZeroResultQuery.objects.get()
+    assert gap.count == 2
+    assert not hasattr(gap, "user")
+
+
+def test_suggestions_complete_the_last_word(publish, collaborator):
+    publish("Messagerie vocale du poste fixe", "Consultez votre messagerie vocale.")
+    found = search("messagerie voc", collaborator, prefix=True, log_empty=False)
+    assert titles(found) == ["Messagerie vocale du poste fixe"]
+
+
+def test_query_count_does_not_grow_with_the_hits(
+    publish, collaborator, django_assert_max_num_queries
+):
+    for n in range(3):
+        publish(f"Wifi du siège {n}", "Le réseau wifi ORG-PRO.")
+    search("wifi", collaborator)  # warm the in-process vocabulary
+    with django_assert_max_num_queries(5):
+        few = search("wifi", collaborator)
+    for n in range(3, 30):
+        publish(f"Wifi du siège {n}", "Le réseau wifi ORG-PRO.")
+    search("wifi", collaborator)
+    with django_assert_max_num_queries(5):
+        many = search("wifi", collaborator)
+    assert len(few.hits) == 3 and len(many.hits) == 10
