@@ -8,9 +8,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import http_baseline, tickets
+from bench import http_baseline, search, tickets
 
-BENCHMARKS = {"http-baseline": http_baseline.main, "tickets": tickets.main}
+BENCHMARKS = {
+    "http-baseline": http_baseline.main,
+    "tickets": tickets.main,
+    "search": search.main,
+}
 
 
 def main() -> int:

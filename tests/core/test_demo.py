@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_seeds_every_role_and_a_working_desk():
     summary = demo.seed(scale=0.05)
-    assert len(summary) == 2
+    assert len(summary) == 5  # accounts, tickets, articles, questions, search index
     assert User.objects.count() == 200
     counts = {role: User.objects.filter(role=role).count() for role in Role.values}
     assert all(count > 0 for count in counts.values())
@@ -32,3 +32,11 @@ def test_demo_seeds_every_role_and_a_working_desk():
         assert response.status_code == 302, email
         assert client.get("/demandes/").status_code == 200
     assert "demo-relais-2026" in demo.logins_text()
+
+    # The knowledge base and the community are searchable at once (the bulk seeders write no
+    # signals: the last seeder indexes everything).
+    from relais.search.engine import search
+
+    reader = User.objects.get(email="collaborateur@relais.test")
+    kinds = {hit.kind for hit in search("vpn", reader).hits}
+    assert {"article", "question"} <= kinds

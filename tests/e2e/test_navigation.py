@@ -16,9 +16,10 @@ pytestmark = [
 ]
 
 PORTAL = ["Accueil", "Mes demandes", "Nouvelle demande"]
-DESK = [*PORTAL, "Files d’attente", "Annuaire", "Mon profil"]
+KB = "Base de connaissances"
+DESK = [*PORTAL, "Files d’attente", KB, "Annuaire", "Mon profil"]
 EXPECTED_NAV = {
-    Role.COLLABORATOR: [*PORTAL, "Mon profil"],
+    Role.COLLABORATOR: [*PORTAL, KB, "Mon profil"],
     Role.AGENT: DESK,
     Role.SUPERVISOR: DESK,
     Role.ADMIN: [*DESK, "Administration"],

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from relais.accounts.selectors import current_user
@@ -94,11 +94,11 @@ def get_article(request: HttpRequest, article_id: int) -> Article:
 @router.post(
     "/articles", response={201: ArticleOut, 400: ErrorOut, 403: ErrorOut}, summary="Write a draft"
 )
-def create_article(request: HttpRequest, payload: ArticleIn) -> tuple[int, Article]:
+def create_article(request: HttpRequest, payload: ArticleIn) -> Status:
     user = current_user(request)
     if not article_policy.can(user, "create"):
         raise PermissionDenied
-    return 201, services.article_create(draft=_draft(payload), actor=user)
+    return Status(201, services.article_create(draft=_draft(payload), actor=user))
 
 
 @router.put(
@@ -141,12 +141,10 @@ def move_article(request: HttpRequest, article_id: int, payload: MoveIn) -> Arti
     response={201: dict[str, bool], 404: ErrorOut},
     summary="Was this useful?",
 )
-def article_feedback(
-    request: HttpRequest, article_id: int, payload: FeedbackIn
-) -> tuple[int, dict[str, bool]]:
+def article_feedback(request: HttpRequest, article_id: int, payload: FeedbackIn) -> Status:
     user = current_user(request)
     article = article_policy.get_for(user, article_id, "feedback")
     services.article_feedback(
         article=article, actor=user, useful=payload.useful, comment=payload.comment
     )
-    return 201, {"useful": payload.useful}
+    return Status(201, {"useful": payload.useful})

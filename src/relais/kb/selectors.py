@@ -18,10 +18,8 @@ def article_list(
     viewer: Any, *, state: str | None = None, category_id: int | None = None
 ) -> QuerySet[Article]:
     qs = article_policy.scope(viewer, "view").select_related("category")
-    if state:
-        qs = qs.filter(state=state)
-    elif not article_policy.can(viewer, "create"):
-        qs = qs.filter(state=ArticleState.PUBLISHED)
+    # Published articles unless another state is asked for (the desk's drafts, reviews…).
+    qs = qs.filter(state=state or ArticleState.PUBLISHED)
     if category_id:
         qs = qs.filter(category_id=category_id)
     return qs.only(*LIST_FIELDS).order_by("-updated_at", "-pk")

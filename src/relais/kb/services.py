@@ -107,7 +107,7 @@ def article_create(
         external_id=external_id[:64],
         source_ticket=source_ticket,
     )
-    _snapshot(article, author=actor, summary=_("Created"))
+    _snapshot(article, author=actor)
     return article
 
 

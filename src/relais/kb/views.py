@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -39,6 +40,10 @@ def article_list(request: HttpRequest) -> HttpResponse:
             "state": state,
             "states": ArticleState.choices if article_policy.can(user, "create") else [],
             "category_id": category_id,
+            # Pagination links keep the filters.
+            "page_query": urlencode(
+                {k: v for k, v in (("etat", state), ("categorie", category_id)) if v}
+            ),
             "categories": Category.objects.filter(is_active=True, parent__isnull=True).only(
                 "id", "name"
             ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from relais.accounts.selectors import current_user
 from relais.core.api import ApiError, ErrorOut
@@ -88,11 +88,11 @@ def search_view(request: HttpRequest, params: Query[SearchParams]) -> dict[str, 
     response={201: DeflectionOut, 404: ErrorOut},
     summary="Record that an answer solved the problem (no ticket opened)",
 )
-def deflection_create(request: HttpRequest, payload: DeflectionIn) -> tuple[int, dict[str, Any]]:
+def deflection_create(request: HttpRequest, payload: DeflectionIn) -> Status:
     user = current_user(request)
     if selectors.visible_hit(user, payload.kind, payload.id) is None:
         raise ApiError(404, "No such answer.", "not_found")
     services.deflection_record(
         user=user, query=payload.query, kind=payload.kind, object_id=payload.id
     )
-    return 201, {"kind": payload.kind, "id": payload.id}
+    return Status(201, {"kind": payload.kind, "id": payload.id})

@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Avg, Count
 from django.utils.safestring import SafeString
 
-from relais.search import analysis, backends, highlight, ranking, registry
+from relais.search import analysis, backends, highlight, ranking, registry, semantic
 from relais.search.models import KNOWLEDGE_KINDS, IndexState, SearchEntry, SearchTerm, SynonymGroup
 
 MAX_QUERY_LENGTH = 200
@@ -141,6 +141,7 @@ def _ranked(
     criteria: backends.Criteria,
     stats: ranking.CorpusStats,
     limit: int,
+    semantic_text: str | None = None,  # the query as typed: re-rank semantically if enabled
 ) -> list[tuple[SearchEntry, float]]:
     ids = backends.candidates(criteria)
     if not ids and criteria.require_all and len(criteria.concepts) > 1:
@@ -149,6 +150,11 @@ def _ranked(
         return []
     docs = _documents(ids)
     by_key = {doc.key: entry for doc, entry in docs}
+    if semantic_text and semantic.enabled():
+        ranked = ranking.rank(
+            query, [doc for doc, _ in docs], stats, limit=max(limit, semantic.POOL)
+        )
+        return semantic.rerank(semantic_text, [(by_key[d.key], s) for d, s in ranked], limit)
     ranked = ranking.rank(query, [doc for doc, _ in docs], stats, limit=limit)
     return [(by_key[doc.key], score) for doc, score in ranked]
 
@@ -192,7 +198,7 @@ def search(
             category_id=category_id,
             limit=CANDIDATES,
         )
-        found += _ranked(analysed, criteria, k.stats, limit)
+        found += _ranked(analysed, criteria, k.stats, limit, None if prefix else text)
     for source in sources:
         if source.kind in KNOWLEDGE_KINDS:
             continue

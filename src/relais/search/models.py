@@ -120,3 +120,20 @@ class Deflection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.object_id}"
+
+
+class SearchEmbedding(models.Model):
+    """Dense vector of a knowledge entry, for the optional semantic re-ranking
+    (relais.search.semantic; only written when the `semantic` extra is installed). Deleted with
+    its entry; `digest` identifies the text and model it was computed from, so a changed
+    entry is re-embedded and an unchanged one is not."""
+
+    entry = models.OneToOneField(
+        SearchEntry, on_delete=models.CASCADE, primary_key=True, related_name="embedding"
+    )
+    vector = models.BinaryField()  # little-endian floats, see semantic.VECTOR_DTYPE
+    digest = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"embedding of entry {self.entry_id}"

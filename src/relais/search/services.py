@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from relais.search import analysis
+from relais.search import analysis, semantic
 from relais.search.models import (
     KNOWLEDGE_KINDS,
     Deflection,
@@ -107,6 +107,8 @@ def index_object(source: Source, obj: Any) -> SearchEntry | None:
         new_terms = _term_set(values)
         _adjust_df(new_terms - old_terms, old_terms - new_terms)
         _bump("knowledge_version")
+        if semantic.enabled():  # embed it in the background once committed
+            transaction.on_commit(lambda: semantic.schedule(entry.pk))
     return entry
 
 
@@ -142,6 +144,8 @@ def reindex(sources: Sequence[Source], *, batch_size: int = 2000) -> dict[str, i
             counts[source.kind] = n
     if any(s.kind in KNOWLEDGE_KINDS for s in sources):
         rebuild_term_statistics()
+        if semantic.enabled():  # the vectors went with the entries: embed them again
+            transaction.on_commit(semantic.schedule_missing)
     return counts
 
 
