@@ -122,3 +122,20 @@ def test_results_page_query_count_is_bounded(publish, collaborator, django_asser
     with django_assert_max_num_queries(12):
         response = client.get("/recherche/", {"q": "imprimante"})
     assert response.content.count(b'class="search-hit"') == 20
+
+
+def test_an_admin_adds_a_synonym_in_the_admin_and_search_uses_it(publish, admin_user, collaborator):
+    publish("Commander un ordinateur", "Faites la demande de matériel.")
+    assert search_titles(collaborator, "zigouigoui") == []
+    response = client_for(admin_user).post(
+        "/django-admin/search/synonymgroup/add/",
+        {"phrases": "zigouigoui | ordinateur", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    assert search_titles(collaborator, "zigouigoui") == ["Commander un ordinateur"]
+
+
+def search_titles(user, query: str) -> list[str]:
+    from relais.search.engine import search
+
+    return [hit.title for hit in search(query, user).hits]

@@ -1,0 +1,11 @@
+"""Background entry points of the knowledge base."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from relais.kb import services
+
+
+@db_periodic_task(crontab(hour="7", minute="5"))
+def remind_article_reviews() -> None:
+    services.articles_review_reminders()

@@ -1,0 +1,23 @@
+"""Administrators curate the synonym dictionary here; every change applies to the next search
+(the model's signal moves IndexState's synonyms version)."""
+
+from django.contrib import admin
+
+from relais.search.models import SynonymGroup, ZeroResultQuery
+
+
+@admin.register(SynonymGroup)
+class SynonymGroupAdmin(admin.ModelAdmin):
+    list_display = ("phrases", "is_active", "updated_at")
+    list_filter = ("is_active",)
+    search_fields = ("phrases",)
+
+
+@admin.register(ZeroResultQuery)
+class ZeroResultQueryAdmin(admin.ModelAdmin):
+    list_display = ("example", "count", "last_seen")
+    search_fields = ("example",)
+    readonly_fields = ("normalized", "example", "count", "last_seen")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
