@@ -2,6 +2,7 @@
 (the model's signal moves IndexState's synonyms version)."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from relais.search.models import SynonymGroup, ZeroResultQuery
 
@@ -19,5 +20,5 @@ class ZeroResultQueryAdmin(admin.ModelAdmin):
     search_fields = ("example",)
     readonly_fields = ("normalized", "example", "count", "last_seen")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
