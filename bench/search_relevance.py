@@ -125,7 +125,7 @@ def apply_settings(settings: Sequence[str]) -> Params:
     params = Params()
     for item in settings:
         name, _, raw = item.partition("=")
-        value = float(raw)
+        value: float = float(raw)
         if name.startswith("analysis."):
             setattr(analysis, name.split(".", 1)[1], value)
         elif "." in name:
@@ -134,6 +134,8 @@ def apply_settings(settings: Sequence[str]) -> Params:
             mapping[key] = value
             params = dataclasses.replace(params, **{group: mapping})
         else:
+            if isinstance(getattr(params, name), int):
+                value = int(value)
             params = dataclasses.replace(params, **{name: value})
     return params
 
@@ -174,6 +176,32 @@ def explain(
         print(f"   {doc.key} {val} rel={q['relevant'].get(doc.key, 0)} {found} | {title}")
 
 
+def compare(
+    earlier: Sequence[Mapping[str, Any]],
+    per_query: Mapping[str, Mapping[str, float]],
+    queries: Sequence[Mapping[str, Any]],
+) -> None:
+    """Print, per metric, how many queries this run wins and loses against `earlier`."""
+    before = {row["qid"]: row["ranking"] for row in earlier}
+    changed: dict[str, list[str]] = {"win": [], "loss": []}
+    counts = []
+    for metric in ("nDCG@5", "MRR@10", "Recall@10"):
+        wins = losses = 0
+        for q in queries:
+            old = score_query(before.get(q["qid"], []), q["relevant"])[metric]
+            new = per_query[q["qid"]][metric]
+            if new > old + 1e-9:
+                wins += 1
+                changed["win"].append(q["qid"])
+            elif new < old - 1e-9:
+                losses += 1
+                changed["loss"].append(q["qid"])
+        counts.append(f"{metric} +{wins}/-{losses}")
+    print("vs earlier run: " + ", ".join(counts))
+    for kind, qids in changed.items():
+        print(f"  {kind}: {' '.join(sorted(set(qids)))}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus")
@@ -184,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--answer-field", action="store_true", help="answer as a 4th field")
     parser.add_argument("--no-vocabulary", action="store_true", help="no typo repair")
     parser.add_argument("--explain", action="append", default=[], help="qid to explain")
+    parser.add_argument("--compare", help="earlier run (JSONL): per-query wins and losses")
+    parser.add_argument("--no-timing", action="store_true", help="skip the rank() timing")
     args = parser.parse_args(argv)
 
     params = apply_settings(args.set)
@@ -234,6 +264,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"nDCG@5={means['nDCG@5']:.4f}  MRR@10={means['MRR@10']:.4f}  "
         f"Recall@10={means['Recall@10']:.4f}  (queries={n}, fields={','.join(fields)})"
     )
+    if args.compare:
+        compare(load_jsonl(args.compare), per_query, queries)
+    if args.no_timing:
+        return
     print(
         f"index {len(index.docs)} docs in {build_ms:.0f} ms; query mean "
         f"{statistics.fmean(query_ms):.2f} ms; rank() on {MAX_CANDIDATES} docs: "

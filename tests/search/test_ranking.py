@@ -1,7 +1,17 @@
-"""Ranking: BM25F field weights, concepts counted once, determinism, speed."""
+"""Ranking: BM25F field weights, concepts counted once, determinism, related documents."""
+
+import dataclasses
 
 from relais.search.analysis import Query, QueryTerm, Synonyms, analyse, analyse_query
-from relais.search.ranking import FIELDS, CorpusStats, Document, rank, score
+from relais.search.ranking import (
+    DEFAULT_PARAMS,
+    FIELDS,
+    CorpusStats,
+    Document,
+    Params,
+    rank,
+    score,
+)
 
 
 def make_doc(key, title="", tags="", body="", kind="article"):
@@ -79,3 +89,55 @@ def test_rank_applies_limit():
     docs = [make_doc(str(i), title=f"Badge numéro {i}") for i in range(20)]
     query = analyse_query("badge", Synonyms([]))
     assert len(rank(query, docs, make_stats(docs), limit=5)) == 5
+
+
+# --- second pass: related documents ----------------------------------------------------
+
+NO_RERANK = Params(tag_weight=0.0)
+
+
+def related_corpus():
+    best = make_doc("best", title="VPN en télétravail", tags="vpn\ntélétravail\nforticlient")
+    # Same weak match on "vpn"; only "z" shares the best document's other tags.
+    y = make_doc("y", tags="imprimante", body=f"{FILLER} Le vpn.")
+    z = make_doc("z", tags="forticlient\ntélétravail", body=f"{FILLER} Le vpn.")
+    others = [
+        make_doc(f"o{i}", title="Imprimante", tags="imprimante", body=FILLER) for i in range(4)
+    ]
+    docs = [y, z, best, *others]
+    return docs, make_stats(docs)
+
+
+def test_documents_sharing_tags_with_the_best_result_rise():
+    docs, stats = related_corpus()
+    query = analyse_query("vpn", Synonyms([]))
+    assert [d.key for d, _ in rank(query, docs, stats, params=NO_RERANK)] == ["best", "y", "z"]
+    assert [d.key for d, _ in rank(query, docs, stats)] == ["best", "z", "y"]
+
+
+def test_rerank_keeps_the_first_result_and_does_not_depend_on_limit():
+    docs, stats = related_corpus()
+    query = analyse_query("vpn", Synonyms([]))
+    strong = dataclasses.replace(DEFAULT_PARAMS, tag_weight=50.0)
+    full = rank(query, docs, stats, limit=len(docs), params=strong)
+    assert full[0][0].key == "best"
+    assert rank(query, docs, stats, limit=2, params=strong) == full[:2]
+    assert [d.key for d, _ in full[:3]] == ["best", "z", "y"]
+
+
+def test_pseudo_relevance_feedback_lifts_documents_with_the_best_results_vocabulary():
+    best = make_doc("best", title="Écran noir", body="Vérifiez le câble hdmi et la station.")
+    second = make_doc("second", title="Écran qui clignote", body="Changez le câble hdmi.")
+    plain = make_doc("a-plain", body=f"{FILLER} Un écran.")
+    related = make_doc("b-related", body=f"{FILLER} Un écran, un câble hdmi.")
+    filler = [make_doc(f"f{i}", title="Badge", body=FILLER) for i in range(6)]
+    docs = [plain, related, best, second, *filler]
+    stats = make_stats(docs)
+    query = analyse_query("écran", Synonyms([]))
+    off = [d.key for d, _ in rank(query, docs, stats, params=NO_RERANK)]
+    assert off.index("a-plain") < off.index("b-related")
+    on = dataclasses.replace(NO_RERANK, feedback_docs=2, feedback_weight=0.5, feedback_max_df=0.5)
+    ranked = [d.key for d, _ in rank(query, docs, stats, params=on)]
+    assert ranked[0] == off[0]
+    assert ranked.index("b-related") < ranked.index("a-plain")
+    assert ranked == [d.key for d, _ in rank(query, list(reversed(docs)), stats, params=on)]
