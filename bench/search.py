@@ -254,6 +254,8 @@ def seed_tickets(count: int, database: str) -> float:
 def seed_knowledge(count: int) -> float:
     """Articles (3/4) and answered questions (1/4) composed from the demo knowledge base's
     sentences, written in bulk, then indexed by the search service's own reindex."""
+    from django.db import connection
+
     from relais.accounts.models import User
     from relais.community.demo import THREADS
     from relais.community.models import Answer, Question
@@ -264,17 +266,23 @@ def seed_knowledge(count: int) -> float:
     rng = random.Random(5)
     started = time.perf_counter()
     admin = User.objects.filter(role="admin").first()
-    sentences = [
-        s.strip() + "."
-        for spec in ARTICLES
-        for s in spec.body.replace("\n", " ").split(".")
-        if len(s.split()) > 3
-    ]
+
+    def split(text: str) -> list[str]:
+        return [s.strip() + "." for s in text.replace("\n", " ").split(".") if len(s.split()) > 3]
+
+    own = {spec.key: split(spec.body) for spec in ARTICLES}
+    sentences = [s for spec in ARTICLES for s in own[spec.key]]
     variants = ["", " (agences)", " au siège", " en télétravail", " : cas particuliers", " (loges)"]
     articles = []
     for n in range(count * 3 // 4):
+        # A variant of one demo article: most of its own sentences, two from elsewhere, and a
+        # few rare words (an application, a site, a reference), as real knowledge bases have.
         spec = rng.choice(ARTICLES)
-        body = " ".join(rng.sample(sentences, 12))
+        mine = rng.sample(own[spec.key], max(1, len(own[spec.key]) * 3 // 4))
+        rare = (
+            f"Référence KB{n:05d}, application App{rng.randrange(400)}, site S{rng.randrange(60)}."
+        )
+        body = " ".join([*mine, *rng.sample(sentences, 2), rare])
         articles.append(
             Article(
                 title=f"{spec.title}{rng.choice(variants)} #{n}",
@@ -306,6 +314,8 @@ def seed_knowledge(count: int) -> float:
         question.accepted_answer = answer
     Question.objects.bulk_update(questions, ["accepted_answer"], batch_size=2000)
     services.reindex([registry.source("article"), registry.source("question")])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return time.perf_counter() - started
 
 
@@ -340,6 +350,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--documents", type=int, default=20_000)
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--reuse", action="store_true", help="Keep an already seeded database")
+    parser.add_argument(
+        "--reseed-knowledge", action="store_true", help="With --reuse: new articles and questions"
+    )
     args = parser.parse_args(argv)
 
     data_dir = Path(tempfile.gettempdir()) / f"relais-bench-search-{args.database}"
@@ -384,6 +397,16 @@ def main(argv: list[str]) -> int:
     else:
         relais(env, "migrate", "-v0")
         django_setup(env)
+        if args.reseed_knowledge:
+            from relais.community.models import Question
+            from relais.kb.models import Article
+            from relais.search.models import SearchEntry
+
+            SearchEntry.objects.filter(kind__in=["article", "question"]).delete()
+            Question.objects.all().delete()
+            Article.objects.all().delete()
+            took = seed_knowledge(args.documents)
+            print(f"seeded and indexed {args.documents:,} articles and questions in {took:.0f} s")
 
     from django.test import Client
 

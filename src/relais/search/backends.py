@@ -22,9 +22,13 @@ class Criteria:
     kinds: Sequence[str]  # all in one group: knowledge kinds, or ("ticket",)
     concepts: Sequence[Sequence[str]]  # alternatives per query concept
     require_all: bool  # every concept must match (AND of ORs) instead of any term
+    # Tickets: the most recent matches (the engine ranks them); knowledge: the best by the
+    # engine's own score.
+    newest_first: bool = False
     audiences: Sequence[str] | None = None
     category_id: int | None = None
     restrict: QuerySet | None = None  # primary keys of the objects the user may find
+    small_scope: bool = False  # `restrict` holds few objects: start from them (PostgreSQL)
     limit: int = 200
 
 
@@ -33,7 +37,7 @@ def _clean(concepts: Sequence[Sequence[str]]) -> list[list[str]]:
     return [alts for alts in cleaned if alts]
 
 
-def _filters(c: Criteria) -> tuple[str, list[Any]]:
+def _filters(c: Criteria, *, with_restrict: bool = True) -> tuple[str, list[Any]]:
     sql: list[str] = []
     params: list[Any] = []
     # Kinds come from the registry (never from the request); inlined so that PostgreSQL can
@@ -50,7 +54,7 @@ def _filters(c: Criteria) -> tuple[str, list[Any]]:
     if c.category_id is not None:
         sql.append("e.category_id = %s")
         params.append(c.category_id)
-    if c.restrict is not None:
+    if c.restrict is not None and with_restrict:
         restrict = c.restrict.order_by()
         sub_sql, sub_params = restrict.query.get_compiler(using=restrict.db).as_sql()
         sql.append(f"e.object_id IN ({sub_sql})")
@@ -65,6 +69,8 @@ def candidates(c: Criteria) -> list[int]:
         return []
     where, params = _filters(c)
     if connection.vendor == "postgresql":
+        if c.small_scope and c.restrict is not None:
+            return _postgres_from_scope(c, concepts)
         return _postgres(c, concepts, where, params)
     return _sqlite(c, concepts, where, params)
 
@@ -77,7 +83,12 @@ def _sqlite(c: Criteria, concepts: list[list[str]], where: str, params: list[Any
     sql = (
         f"SELECT e.id FROM {table} JOIN search_searchentry e ON e.id = {table}.rowid "  # noqa: S608
         f"WHERE {table} MATCH %s AND {where} "
-        f"ORDER BY bm25({table}, 10.0, 5.0, 1.0) LIMIT %s"
+        + (
+            f"ORDER BY {table}.rowid DESC "
+            if c.newest_first
+            else f"ORDER BY bm25({table}, 10.0, 5.0, 1.0) "
+        )
+        + "LIMIT %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [match, *params, c.limit])
@@ -91,8 +102,45 @@ def _postgres(c: Criteria, concepts: list[list[str]], where: str, params: list[A
     sql = (
         "SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
         f"WHERE e.tsv @@ q AND {where} "
-        "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id LIMIT %s"
+        # Newest first by `updated_at`, which no index orders: an index walk in id order with
+        # the text condition as a filter looks cheap to the planner and scans the whole table
+        # when few rows match (measured: 0.9 s at 1M tickets); sorting the matches is bounded.
+        + (
+            "ORDER BY e.updated_at DESC, e.id DESC "
+            if c.newest_first
+            else "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id "
+        )
+        + "LIMIT %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [tsquery, *params, c.limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _postgres_from_scope(c: Criteria, concepts: list[list[str]]) -> list[int]:
+    """The same query, driven by the user's few objects: each is looked up by its unique
+    (kind, object_id) and tested against the text query, instead of testing every index match
+    against the scope (a common word matches tens of thousands of tickets)."""
+    where, params = _filters(c, with_restrict=False)
+    restrict = c.restrict.order_by() if c.restrict is not None else None
+    assert restrict is not None
+    scope_sql, scope_params = restrict.query.get_compiler(using=restrict.db).as_sql()
+    joiner = " & " if c.require_all else " | "
+    tsquery = joiner.join("(" + " | ".join(f"'{t}'" for t in alts) + ")" for alts in concepts)
+    # Only constants and placeholders are interpolated (see _filters); the scope is the
+    # policy's queryset compiled by the ORM.
+    sql = (
+        f"WITH scope AS MATERIALIZED ({scope_sql}) "  # noqa: S608
+        "SELECT e.id FROM scope s JOIN search_searchentry e ON e.object_id = s.pk, "
+        "to_tsquery('simple', %s) q "
+        f"WHERE e.tsv @@ q AND {where} "
+        + (
+            "ORDER BY e.updated_at DESC, e.id DESC "
+            if c.newest_first
+            else "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id "
+        )
+        + "LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*scope_params, tsquery, *params, c.limit])
         return [row[0] for row in cursor.fetchall()]

@@ -21,6 +21,11 @@ from relais.search.models import KNOWLEDGE_KINDS, IndexState, SearchEntry, Searc
 
 MAX_QUERY_LENGTH = 200
 CANDIDATES = 200
+# In a large knowledge base, words found in more than this share of the documents are left to
+# the ranking (which still scores them) instead of widening the candidate query: they barely
+# discriminate, and every extra match costs the database a rank computation.
+COMMON_SHARE = 0.05
+PRUNE_FROM = 2000
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,19 @@ def _concepts(query: analysis.Query) -> list[list[str]]:
     return [sorted({part for t in alts for part in t.term.split()}) for alts in query.concepts]
 
 
+def _retrieval_concepts(concepts: list[list[str]], k: _Knowledge) -> list[list[str]]:
+    """The concepts the candidate query asks for (very common words left out, see above)."""
+    if k.stats.n_docs < PRUNE_FROM:
+        return concepts
+    ceiling = COMMON_SHARE * k.stats.n_docs
+    kept = [[t for t in alts if k.vocabulary.df(t) <= ceiling] for alts in concepts]
+    kept = [alts for alts in kept if alts]
+    if kept:
+        return kept
+    rarest = min((t for alts in concepts for t in alts), key=lambda t: (k.vocabulary.df(t), t))
+    return [[rarest]]
+
+
 def _documents(ids: Sequence[int]) -> list[tuple[ranking.Document, SearchEntry]]:
     entries = SearchEntry.objects.filter(id__in=ids).only(
         "id", "kind", "object_id", "title", "url", "terms_title", "terms_tags", "terms_body"
@@ -144,8 +162,6 @@ def _ranked(
     semantic_text: str | None = None,  # the query as typed: re-rank semantically if enabled
 ) -> list[tuple[SearchEntry, float]]:
     ids = backends.candidates(criteria)
-    if not ids and criteria.require_all and len(criteria.concepts) > 1:
-        ids = backends.candidates(backends.Criteria(**{**criteria.__dict__, "require_all": False}))
     if not ids:
         return []
     docs = _documents(ids)
@@ -192,7 +208,7 @@ def search(
         audiences = sorted({a for s in knowledge_sources for a in (s.audiences(user) or ())})
         criteria = backends.Criteria(
             kinds=[s.kind for s in knowledge_sources],
-            concepts=concepts,
+            concepts=_retrieval_concepts(concepts, k),
             require_all=False,
             audiences=audiences,
             category_id=category_id,
@@ -202,14 +218,16 @@ def search(
     for source in sources:
         if source.kind in KNOWLEDGE_KINDS:
             continue
-        allowed = source.restrict(user)
+        allowed = source.restrict_ids(user)
         criteria = backends.Criteria(
             kinds=[source.kind],
             concepts=concepts,
             require_all=True,
+            newest_first=True,
             audiences=source.audiences(user),
             category_id=category_id,
-            restrict=allowed.values("pk") if allowed is not None else None,
+            restrict=allowed,
+            small_scope=source.small_scope(user),
             limit=CANDIDATES // 2,
         )
         found += _ranked(analysed, criteria, k.stats, limit)

@@ -22,9 +22,9 @@ def visible_hit(user: Any, kind: str, object_id: int) -> SearchEntry | None:
     audiences = src.audiences(user)
     if audiences is not None:
         entries = entries.filter(audience__in=audiences)
-    allowed = src.restrict(user)
+    allowed = src.restrict_ids(user)
     if allowed is not None:
-        entries = entries.filter(object_id__in=allowed.values("pk"))
+        entries = entries.filter(object_id__in=allowed)
     return entries.only("id", "url", "kind", "object_id").first()
 
 

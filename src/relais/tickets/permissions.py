@@ -109,6 +109,19 @@ class TicketPolicy(Policy[Ticket]):
         watched = Ticket.objects.filter(watchers=user.pk).values("pk")
         return qs.filter(Q(requester_id=user.pk) | Q(created_by_id=user.pk) | Q(pk__in=watched))
 
+    def visible_ids(self, user: Any) -> QuerySet[Any]:
+        """`scope(user)` as one column of primary keys. For a collaborator, a UNION of three
+        indexed lookups (requested, opened, watched) rather than one OR that the database can
+        only answer by reading every ticket; the same set (tested)."""
+        if not _active(user) or _role(user) != Role.COLLABORATOR:
+            return self.scope(user).values("pk")
+        requested = Ticket.objects.filter(requester_id=user.pk).order_by().values("pk")
+        opened = Ticket.objects.filter(created_by_id=user.pk).order_by().values("pk")
+        watched = (
+            Ticket.watchers.through.objects.filter(user_id=user.pk).order_by().values("ticket_id")
+        )
+        return requested.union(opened, watched)
+
     def works_on(self, user: Any, ticket: Ticket) -> bool:
         """The desk member handles this ticket (rather than having requested or watching it)."""
         if sees_everything(user):

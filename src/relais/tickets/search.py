@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from relais.core.sanitize import markdown_to_text
 from relais.search.registry import IndexDoc, Source
 from relais.tickets.models import Ticket
-from relais.tickets.permissions import TicketPolicy, sees_everything
+from relais.tickets.permissions import TicketPolicy, is_desk, sees_everything
 
 
 class TicketSource(Source):
@@ -38,3 +38,9 @@ class TicketSource(Source):
 
     def restrict(self, user: Any) -> QuerySet[Ticket] | None:
         return None if sees_everything(user) else TicketPolicy().scope(user)
+
+    def restrict_ids(self, user: Any) -> QuerySet[Any] | None:
+        return None if sees_everything(user) else TicketPolicy().visible_ids(user)
+
+    def small_scope(self, user: Any) -> bool:
+        return not is_desk(user)  # a collaborator's scope: the tickets they asked or watch

@@ -115,6 +115,7 @@ class Command(BaseCommand):
             if line.startswith("{"):
                 row = json.loads(line)
                 runs[row["qid"]] = row["ranking"]
+        options["semantic"] = "on" if "semantic=on" in proc.stdout.splitlines() else "off"
         self._report(queries, runs, options)
 
     def _report(
@@ -147,7 +148,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"backend={options['backend']} queries={len(judged)} "
             f"nDCG@5={scores['ndcg@5']:.3f} MRR@10={scores['mrr@10']:.3f} "
-            f"Recall@10={scores['recall@10']:.3f}"
+            f"Recall@10={scores['recall@10']:.3f} semantic={options.get('semantic', 'off')}"
         )
 
     def _child(self, corpus: Path, queries_path: Path) -> None:
@@ -157,6 +158,7 @@ class Command(BaseCommand):
         from relais.accounts.services import user_create
         from relais.community.models import Question
         from relais.kb.models import Article
+        from relais.search import semantic
         from relais.search.corpus import import_corpus, read_jsonl
         from relais.search.engine import search
 
@@ -164,6 +166,9 @@ class Command(BaseCommand):
         admin = user_create(email="eval-admin@relais.invalid", role=Role.ADMIN)
         reader = user_create(email="eval-reader@relais.invalid", role=Role.COLLABORATOR)
         import_corpus(read_jsonl(corpus), actor=admin)
+        if semantic.enabled():  # the queue does not run here: embed synchronously
+            semantic.backfill()
+        self.stdout.write(f"semantic={'on' if semantic.enabled() else 'off'}")
         ids = {("article", pk): ext for pk, ext in Article.objects.values_list("pk", "external_id")}
         ids |= {
             ("question", pk): ext for pk, ext in Question.objects.values_list("pk", "external_id")
