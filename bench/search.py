@@ -425,6 +425,12 @@ def main(argv: list[str]) -> int:
         results[f"search as {role}"] = measure(
             f"search (all kinds) as {role}", lambda q, u=user: search(q, u), QUERIES, args.passes
         )
+    results["knowledge"] = measure(
+        "articles and questions only (collaborator)",
+        lambda q: search(q, people["collaborator"], kinds=["article", "question"]),
+        QUERIES,
+        args.passes,
+    )
     results["suggestions"] = measure(
         "suggestions while typing (collaborator)",
         lambda q: search(

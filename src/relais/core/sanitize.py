@@ -66,11 +66,20 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
+def _local_images_only(tag: str, attribute: str, value: str) -> str | None:
+    """Images come from Relais itself (a path on this site): a remote image would let its
+    host follow who reads what (SECURITY.md B3). Other attributes pass unchanged."""
+    if tag == "img" and attribute == "src":
+        return value if value.startswith("/") and not value.startswith(("//", "/\\")) else None
+    return value
+
+
 def sanitize_html(html: str) -> SafeString:
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_local_images_only,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,

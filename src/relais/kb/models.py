@@ -124,3 +124,34 @@ class ArticleFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id}: {'+' if self.useful else '-'}"
+
+
+class ArticleImage(models.Model):
+    """An image shown in an article: a raster file verified by its bytes, stored under a
+    random name, served only through the permission-checked view (inline)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="images")
+    storage_name = models.CharField(max_length=200, editable=False)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("kb:image", args=[self.pk])
+
+    def markdown(self) -> str:
+        alt = self.original_name.rsplit(".", 1)[0].replace("[", "").replace("]", "")
+        return f"![{alt}]({self.get_absolute_url()})"

@@ -18,6 +18,7 @@ from relais.kb.models import (
     TRANSITIONS,
     Article,
     ArticleFeedback,
+    ArticleImage,
     ArticleState,
     ArticleVersion,
     Audience,
@@ -25,6 +26,8 @@ from relais.kb.models import (
 from relais.kb.permissions import article_policy
 
 if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
     from relais.accounts.models import User
     from relais.tickets.models import Category, Ticket
 
@@ -265,3 +268,30 @@ def articles_review_reminders(*, today: date | None = None) -> int:
             )
             sent += 1
     return sent
+
+
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+
+
+@transaction.atomic
+def article_image_add(*, article: Article, actor: User, upload: UploadedFile) -> ArticleImage:
+    """Store an image for an article (PNG, JPEG, GIF or WebP, checked on the bytes)."""
+    from relais.core.files import INLINE_TYPES, UploadRejected, store_upload
+
+    if not article_policy.can(actor, "edit", article):
+        raise PermissionDenied
+    try:
+        stored = store_upload(
+            upload, folder="kb/images", max_bytes=IMAGE_MAX_BYTES, allowed_types=INLINE_TYPES
+        )
+    except UploadRejected as exc:
+        raise ValidationError({"image": f"{upload.name}: {exc.message}"}) from exc
+    return ArticleImage.objects.create(
+        article=article,
+        storage_name=stored.storage_name,
+        original_name=stored.original_name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_by=actor,
+    )

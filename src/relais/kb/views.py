@@ -4,17 +4,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from relais.accounts.selectors import current_user
+from relais.core.files import file_response
 from relais.core.permissions import deny
 from relais.kb import selectors, services
 from relais.kb.forms import ArticleForm, FeedbackForm
-from relais.kb.models import ArticleFeedback, ArticleState, ArticleVersion
+from relais.kb.models import ArticleFeedback, ArticleImage, ArticleState, ArticleVersion
 from relais.kb.permissions import article_policy
 from relais.tickets.models import Category
 
@@ -221,3 +222,36 @@ def article_from_ticket(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("tickets:detail", reference=reference)
     messages.success(request, _("A draft article was written from this ticket: review it."))
     return redirect("kb:edit", pk=article.pk)
+
+
+@login_required
+@require_POST
+def article_image_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    article = article_policy.get_for(user, pk, "edit")
+    upload = request.FILES.get("image")
+    if upload is None:
+        messages.error(request, _("Choose an image to add."))
+        return redirect("kb:edit", pk=article.pk)
+    try:
+        image = services.article_image_add(article=article, actor=user, upload=upload)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("Image added. Paste this line where it belongs in the text: %(code)s")
+            % {"code": image.markdown()},
+        )
+    return redirect("kb:edit", pk=article.pk)
+
+
+@login_required
+@require_GET
+def article_image(request: HttpRequest, image_id: int) -> HttpResponseBase:
+    """An article's image, to whoever may read the article (404 otherwise), inline only when
+    its bytes are still those of a raster image."""
+    user = current_user(request)
+    image = get_object_or_404(ArticleImage, pk=image_id)
+    article_policy.get_or_404(user, image.article_id)
+    return file_response((image.storage_name, image.original_name, image.content_type), inline=True)
