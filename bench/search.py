@@ -14,18 +14,12 @@ through Django's test client, and how long a saved article takes to be findable.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import subprocess
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from bench.http_baseline import percentile
-from bench.tickets import PG_ADMIN_URL, django_setup, relais
-
-PG_URL = "postgres://postgres@127.0.0.1:5432/relais_bench_search"
+from bench.tickets import bench_environment, django_setup, fresh_instance, relais
 
 # Ticket text is composed from these pieces: a realistic spread of common and rare words.
 SUBJECTS = [
@@ -355,36 +349,9 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
 
-    data_dir = Path(tempfile.gettempdir()) / f"relais-bench-search-{args.database}"
-    env = {
-        **os.environ,
-        "RELAIS_DATA_DIR": str(data_dir),
-        "DJANGO_SETTINGS_MODULE": "relais.settings",
-        "RELAIS_AXES_ENABLED": "0",
-        "RELAIS_SEARCH_SEMANTIC": os.environ.get("RELAIS_SEARCH_SEMANTIC", "0"),
-    }
-    env.pop("RELAIS_TESTING", None)
-    if args.database == "postgres":
-        env["DATABASE_URL"] = PG_URL
-    else:
-        env.pop("DATABASE_URL", None)
+    env = bench_environment(args.database, "bench-search")
     if not args.reuse:
-        if args.database == "postgres":
-            for sql in (
-                "DROP DATABASE IF EXISTS relais_bench_search",
-                "CREATE DATABASE relais_bench_search",
-            ):
-                subprocess.run(["psql", PG_ADMIN_URL, "-qc", sql], check=True)
-        else:
-            for name in ("relais.sqlite3", "relais.sqlite3-wal", "relais.sqlite3-shm"):
-                (data_dir / name).unlink(missing_ok=True)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        relais(env, "migrate", "-v0")
-        django_setup(env)
-        from relais.accounts.demo import seed as seed_people
-        from relais.core.demo import DemoContext
-
-        seed_people(DemoContext(rng=random.Random(1)))
+        fresh_instance(env, args.database)
         took = seed_tickets(args.tickets, args.database)
         print(
             f"seeded {args.tickets:,} tickets and their index entries in {took:.0f} s", flush=True

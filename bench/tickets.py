@@ -33,7 +33,6 @@ from bench.http_baseline import free_port, percentile, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/relais_bench"
 
 TITLES = [
     "Le VPN se déconnecte",
@@ -60,6 +59,43 @@ def django_setup(env: dict[str, str]) -> None:
     import django
 
     django.setup()
+
+
+def bench_environment(database: str, name: str) -> dict[str, str]:
+    """The environment of a benchmark's own instance: data in /tmp/relais-<name>-<database>,
+    and on PostgreSQL the database relais_<name>."""
+    env = {
+        **os.environ,
+        "RELAIS_DATA_DIR": str(Path(tempfile.gettempdir()) / f"relais-{name}-{database}"),
+        "DJANGO_SETTINGS_MODULE": "relais.settings",
+        "RELAIS_AXES_ENABLED": "0",
+        "RELAIS_SEARCH_SEMANTIC": os.environ.get("RELAIS_SEARCH_SEMANTIC", "0"),
+    }
+    env.pop("RELAIS_TESTING", None)
+    if database == "postgres":
+        env["DATABASE_URL"] = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/relais_{name.replace('-', '_')}"
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+def fresh_instance(env: dict[str, str], database: str) -> None:
+    """An empty, migrated instance with the demo organisation (200 people, 5 teams)."""
+    data_dir = Path(env["RELAIS_DATA_DIR"])
+    if database == "postgres":
+        name = env["DATABASE_URL"].rsplit("/", 1)[1]
+        for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
+            subprocess.run(["psql", PG_ADMIN_URL, "-qc", sql], check=True)
+    else:
+        for file in ("relais.sqlite3", "relais.sqlite3-wal", "relais.sqlite3-shm"):
+            (data_dir / file).unlink(missing_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    relais(env, "migrate", "-v0")
+    django_setup(env)
+    from relais.accounts.demo import seed as seed_people
+    from relais.core.demo import DemoContext
+
+    seed_people(DemoContext(rng=random.Random(1)))
 
 
 def seed(tickets: int, replies: int, database: str) -> float:
@@ -417,37 +453,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--reuse", action="store_true", help="Keep an already seeded database")
     args = parser.parse_args(argv)
 
-    data_dir = Path(tempfile.gettempdir()) / f"relais-bench-{args.database}"
-    env = {
-        **os.environ,
-        "RELAIS_DATA_DIR": str(data_dir),
-        "DJANGO_SETTINGS_MODULE": "relais.settings",
-        "RELAIS_AXES_ENABLED": "0",
-    }
-    env.pop("RELAIS_TESTING", None)
-    if args.database == "postgres":
-        env["DATABASE_URL"] = PG_BENCH_URL
-    else:
-        env.pop("DATABASE_URL", None)
+    env = bench_environment(args.database, "bench")
     seeding = None
     if not args.reuse:
-        if args.database == "postgres":
-            subprocess.run(
-                ["psql", PG_ADMIN_URL, "-qc", "DROP DATABASE IF EXISTS relais_bench"], check=True
-            )
-            subprocess.run(
-                ["psql", PG_ADMIN_URL, "-qc", "CREATE DATABASE relais_bench"], check=True
-            )
-        else:
-            for name in ("relais.sqlite3", "relais.sqlite3-wal", "relais.sqlite3-shm"):
-                (data_dir / name).unlink(missing_ok=True)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        relais(env, "migrate", "-v0")
-        django_setup(env)
-        from relais.accounts.demo import seed as seed_people
-        from relais.core.demo import DemoContext
-
-        seed_people(DemoContext(rng=random.Random(1)))
+        fresh_instance(env, args.database)
         seeding = seed(args.tickets, args.replies, args.database)
         print(
             f"seeded {args.tickets:,} tickets and {args.replies:,} replies in {seeding:.0f} s",
