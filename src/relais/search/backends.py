@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection
@@ -15,6 +15,8 @@ from django.db.models import QuerySet
 from relais.search.models import KNOWLEDGE_KINDS
 
 _TERM = re.compile(r"^\w{1,100}$")
+# With a wide scope, this many times the wanted candidates are fetched, then filtered.
+POST_FILTER_FACTOR = 3
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,31 @@ def candidates(c: Criteria) -> list[int]:
     concepts = _clean(c.concepts)
     if not concepts:
         return []
+    if c.restrict is not None and not c.small_scope:
+        return _post_filtered(c)
     where, params = _filters(c)
     if connection.vendor == "postgresql":
         if c.small_scope and c.restrict is not None:
             return _postgres_from_scope(c, concepts)
         return _postgres(c, concepts, where, params)
     return _sqlite(c, concepts, where, params)
+
+
+def _post_filtered(c: Criteria) -> list[int]:
+    """A wide scope (an agent's teams): the newest matches first, then only those in scope,
+    checked by primary key — instead of testing every match against the whole scope, which
+    the database would first build as a set of hundreds of thousands of rows."""
+    from relais.search.models import SearchEntry
+
+    assert c.restrict is not None
+    wide = replace(c, restrict=None, limit=c.limit * POST_FILTER_FACTOR)
+    ids = candidates(wide)
+    if not ids:
+        return []
+    objects = dict(SearchEntry.objects.filter(id__in=ids).values_list("id", "object_id"))
+    # The scope asked about these objects only: the database checks each by primary key.
+    in_scope = set(c.restrict.filter(pk__in=set(objects.values())).values_list("pk", flat=True))
+    return [i for i in ids if objects.get(i) in in_scope][: c.limit]
 
 
 def _sqlite(c: Criteria, concepts: list[list[str]], where: str, params: list[Any]) -> list[int]:
