@@ -278,6 +278,8 @@ SESSION_COOKIE_NAME = "relais_session"
 CSRF_COOKIE_NAME = "relais_csrftoken"
 
 API_TOKEN_DEFAULT_DAYS = env_int("RELAIS_API_TOKEN_DEFAULT_DAYS", 90)
+# Peer help: hours before an unanswered question alerts the support team.
+COMMUNITY_UNANSWERED_HOURS = env_int("RELAIS_COMMUNITY_UNANSWERED_HOURS", 24)
 API_PAGE_SIZE_DEFAULT = 25
 API_PAGE_SIZE_MAX = 100
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("relais.tickets.urls")),
     path("", include("relais.kb.urls")),
     path("", include("relais.search.urls")),
+    path("", include("relais.community.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

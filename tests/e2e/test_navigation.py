@@ -16,10 +16,10 @@ pytestmark = [
 ]
 
 PORTAL = ["Accueil", "Mes demandes", "Nouvelle demande"]
-KB = "Base de connaissances"
-DESK = [*PORTAL, "Files d’attente", KB, "Annuaire", "Mon profil"]
+KNOWLEDGE = ["Base de connaissances", "Entraide"]
+DESK = [*PORTAL, "Files d’attente", *KNOWLEDGE, "Annuaire", "Mon profil"]
 EXPECTED_NAV = {
-    Role.COLLABORATOR: [*PORTAL, KB, "Mon profil"],
+    Role.COLLABORATOR: [*PORTAL, *KNOWLEDGE, "Mon profil"],
     Role.AGENT: DESK,
     Role.SUPERVISOR: DESK,
     Role.ADMIN: [*DESK, "Administration"],

@@ -433,3 +433,29 @@ def test_the_ticket_page_offers_the_article_draft_once_resolved(ticket, team_age
     )
     page = client_for(team_agent).get(reverse("tickets:detail", args=[ticket.reference]))
     assert f"/demandes/{ticket.reference}/vers-article/".encode() in page.content
+
+
+def test_an_editor_links_related_articles_from_the_edit_form(editor, collaborator):
+    from tests.kb.conftest import make_article
+
+    main = make_article(editor, title="VPN au domicile")
+    other = make_article(editor, title="Jeton VPN perdu")
+    hidden = make_article(editor, title="Brouillon VPN", state=ArticleState.DRAFT)
+    page = client_for(editor).get(reverse("kb:edit", args=[main.pk])).content.decode()
+    assert "Jeton VPN perdu" in page and "Brouillon VPN" not in page  # published ones only
+    data = {
+        "title": main.title,
+        "body": main.body,
+        "audience": "everyone",
+        "version": main.version,
+        "related": [str(other.pk)],
+    }
+    assert client_for(editor).post(reverse("kb:edit", args=[main.pk]), data).status_code == 302
+    assert list(main.related.all()) == [other]
+    detail = client_for(collaborator).get(reverse("kb:detail", args=[main.pk])).content.decode()
+    assert "Jeton VPN perdu" in detail
+    data["related"] = [str(hidden.pk)]
+    data["version"] = main.version + 1
+    response = client_for(editor).post(reverse("kb:edit", args=[main.pk]), data)
+    assert response.status_code == 200  # a draft is not a choice: the form says so
+    assert list(main.related.all()) == [other]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relais.community.services import answer_accept, answer_post, question_ask
+from relais.community.services import answer_accept, answer_post, member_join, question_ask
 from relais.kb.models import ArticleState, Audience
 from relais.kb.services import ArticleDraft, article_move, article_update
 from relais.search.engine import search
@@ -61,6 +61,8 @@ def test_an_edit_is_searchable_and_the_old_words_are_gone(publish, supervisor, c
 
 def test_a_question_is_found_by_the_words_of_its_accepted_answer(collaborator):
     helper = UserFactory()
+    member_join(user=collaborator)  # posting in the community is for members
+    member_join(user=helper)
     question = question_ask(author=collaborator, title="Écran noir au démarrage", body="Rien.")
     answer = answer_post(question=question, author=helper, body="Débranchez la station d'accueil.")
     assert search("station accueil", collaborator).hits == []

@@ -14,3 +14,11 @@ class CommunityConfig(AppConfig):
         source = QuestionSource()
         registry.register(source)
         connect_answers(source)
+
+        from relais.core import navigation
+
+        navigation.register(
+            navigation.NavItem(
+                "community", _("Peer help"), "community:list", lambda u: True, order=35
+            )
+        )

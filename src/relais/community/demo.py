@@ -3,12 +3,15 @@ have an answer accepted by the asker, a few wait for one."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import NamedTuple
+
+from django.utils import timezone
 
 from relais.accounts.choices import Role
 from relais.accounts.models import User
-from relais.community.models import Question
-from relais.community.services import answer_accept, answer_post, question_ask
+from relais.community.models import Member, Question
+from relais.community.services import answer_accept, answer_post, member_join, question_ask
 from relais.core.demo import DemoContext
 from relais.tickets.models import Category
 
@@ -323,6 +326,12 @@ def seed(ctx: DemoContext) -> str:
     people = [u for u in ctx.data["users"] if u.is_active and u.role == Role.COLLABORATOR]
     # The demo collaborator login asks the first questions, so that they show on their page.
     demo_login = next(u for u in people if u.email == "collaborateur@relais.test")
+    # The demo colleagues joined the community weeks ago (no new-member posting limit).
+    for person in people:
+        member_join(user=person)
+    Member.objects.filter(pk__in=[p.pk for p in people]).update(
+        joined_at=timezone.now() - timedelta(days=60)
+    )
     categories: dict[str, Category] = {}
     answers = accepted = 0
     for index, thread in enumerate(THREADS):

@@ -20,9 +20,11 @@ class QuestionSource(Source):
     model = Question
 
     def document(self, obj: Question) -> IndexDoc | None:
+        if obj.is_hidden:  # a hidden question leaves the index until shown again
+            return None
         text = markdown_to_text(obj.body)
         answer = obj.accepted_answer
-        if answer is not None:
+        if answer is not None and not answer.is_hidden:
             text = f"{text}\n\n{markdown_to_text(answer.body)}"
         return IndexDoc(
             title=obj.title,

@@ -27,3 +27,4 @@ class AuditAction(models.TextChoices):
     TOKEN_REVOKE = "token.revoke", _("API token revoked")
     OUTBOX_DEAD = "outbox.dead", _("Outbox message dead-lettered")
     OUTBOX_RETRY = "outbox.retry", _("Outbox message requeued")
+    COMMUNITY_MODERATION = "community.moderation", _("Peer-help moderation")

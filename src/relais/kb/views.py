@@ -115,7 +115,9 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     article = article_policy.get_for(user, pk, "edit")
-    form = ArticleForm(request.POST or None, initial=ArticleForm.initial_for(article))
+    form = ArticleForm(
+        request.POST or None, initial=ArticleForm.initial_for(article), article=article
+    )
     if request.method == "POST" and form.is_valid():
         try:
             article = services.article_update(
@@ -124,6 +126,7 @@ def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user,
                 expected_version=form.cleaned_data.get("version") or 0,
                 summary=form.cleaned_data.get("summary", ""),
+                related=list(form.cleaned_data.get("related") or []),
             )
         except services.ArticleConflict as conflict:
             form.add_error(

@@ -54,15 +54,18 @@ def suggest(request: HttpRequest) -> HttpResponse:
     """Suggestions while typing: an HTML fragment (escaped by the template engine)."""
     user = current_user(request)
     query = request.GET.get("q", "").strip()
-    deflection = request.GET.get("contexte") == "demande"
-    kinds = ["article", "question"] if deflection else None
+    context = request.GET.get("contexte")
+    deflection = context == "demande"
+    # Asking in the community: similar questions and articles, without the deflection button.
+    similar = context == "question"
+    kinds = ["article", "question"] if deflection or similar else None
     found = search(
         query,
         user,
         kinds=kinds,
-        limit=3 if deflection else 6,
+        limit=3 if deflection else 5 if similar else 6,
         prefix=not deflection,
-        snippets=deflection,
+        snippets=deflection or similar,
         log_empty=False,
     )
     return render(
@@ -72,6 +75,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
             "query": query,
             "results": found,
             "deflection": deflection,
+            "similar": similar,
             "incidents": selectors.related_incidents(query) if deflection else [],
         },
     )

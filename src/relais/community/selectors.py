@@ -1,0 +1,219 @@
+"""Reads of the peer-help community, shared by the screens and the API. Every read starts
+from the viewer's scope (community_policy): a question they may not see is a 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from relais.community.models import Answer, Badge, Comment, Member, Question, Vote
+from relais.community.permissions import community_policy
+
+TABS = ("newest", "unanswered", "top_week", "tag")
+LIST_FIELDS = (
+    "id",
+    "title",
+    "tags",
+    "status",
+    "is_hidden",
+    "is_locked",
+    "score",
+    "answer_count",
+    "accepted_answer_id",
+    "created_at",
+    "last_activity_at",
+    "author_id",
+    "author__display_name",
+    "duplicate_of_id",
+)
+
+
+def question_list(viewer: Any, tab: str = "newest", tag: str | None = None) -> QuerySet[Question]:
+    """The questions of a list tab, as a paginatable queryset of list columns only (author
+    name joined, nothing else fetched per row)."""
+    qs = community_policy.scope(viewer, "view").select_related("author")
+    if tab == "unanswered":
+        qs = qs.filter(answer_count=0, status="open").order_by("-created_at", "-pk")
+    elif tab == "top_week":
+        since = timezone.now() - timedelta(days=7)
+        qs = qs.filter(created_at__gte=since).order_by("-score", "-created_at", "-pk")
+    elif tab == "tag":
+        cleaned = " ".join((tag or "").split()).lower().replace("|", " ")
+        if not cleaned:
+            return qs.none()
+        qs = qs.filter(tags_text__contains=f"|{cleaned}|").order_by("-created_at", "-pk")
+    else:
+        qs = qs.order_by("-created_at", "-pk")
+    return qs.only(*LIST_FIELDS)
+
+
+def question_detail(viewer: Any, pk: Any) -> Question:
+    """The question (404 when invisible), with `answer_list` (visible answers: accepted
+    first, then score, then date; each with `comment_list`) and `comment_list`."""
+    question = community_policy.get_or_404(viewer, pk)
+    comments = Comment.objects.filter(community_policy.comments_visible(viewer)).select_related(
+        "author"
+    )
+    answers = list(
+        community_policy.answers_scope(viewer)
+        .filter(question=question)
+        .select_related("author")
+        .prefetch_related(Prefetch("comments", queryset=comments, to_attr="comment_list"))
+        .order_by("-score", "created_at", "pk")
+    )
+    answers.sort(key=lambda a: a.pk != question.accepted_answer_id)
+    for answer in answers:
+        answer.question = question
+    question.answer_list = answers  # type: ignore[attr-defined]
+    question.comment_list = list(comments.filter(question=question))  # type: ignore[attr-defined]
+    return question
+
+
+def answer_get(viewer: Any, pk: Any) -> Answer:
+    """An answer the viewer may see (404 otherwise), with its question."""
+    answer = community_policy.answers_scope(viewer).select_related("question").filter(pk=pk)
+    found = answer.first() if str(pk).isdigit() else None
+    if found is None:
+        raise Http404
+    return found
+
+
+def member_count() -> int:
+    return Member.objects.filter(user__is_active=True).count()
+
+
+@dataclass
+class Profile:
+    member: Member | None
+    reputation: int
+    question_count: int
+    answer_count: int
+    accepted_count: int
+    badges: list[Badge] = field(default_factory=list)
+    recent_questions: list[Question] = field(default_factory=list)
+    recent_answers: list[Answer] = field(default_factory=list)
+
+
+def member_profile(user: Any, viewer: Any = None) -> Profile:
+    """A person's contributions. Hidden posts are counted and listed only for the viewer
+    who may see them (the person themself and moderators); without a viewer, only visible."""
+    member = Member.objects.filter(pk=user.pk).first()
+    questions = Question.objects.filter(author=user)
+    answers = Answer.objects.filter(author=user)
+    if viewer is None:
+        questions = questions.filter(is_hidden=False)
+        answers = answers.filter(is_hidden=False, question__is_hidden=False)
+    else:
+        questions = questions & community_policy.scope(viewer)
+        answers = answers & community_policy.answers_scope(viewer)
+    return Profile(
+        member=member,
+        reputation=member.reputation if member else 0,
+        question_count=questions.count(),
+        answer_count=answers.count(),
+        accepted_count=Question.objects.filter(accepted_answer__author=user)
+        .exclude(author=user)
+        .count(),
+        badges=list(Badge.objects.filter(user=user)),
+        recent_questions=list(questions.only(*LIST_FIELDS[:12]).order_by("-created_at")[:10]),
+        recent_answers=list(
+            answers.select_related("question")
+            .only("id", "score", "created_at", "question_id", "question__title", "as_it")
+            .order_by("-created_at")[:10]
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    user_id: int
+    display_name: str
+    direction: str
+    points: int
+
+
+def _month_bounds(month: str) -> tuple[datetime, datetime]:
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        first = date(year, number, 1)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("month must be YYYY-MM") from exc
+    following = date(year + number // 12, number % 12 + 1, 1)
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.combine(first, time.min, tzinfo=tz),
+        datetime.combine(following, time.min, tzinfo=tz),
+    )
+
+
+def current_month(today: date | None = None) -> str:
+    today = today or timezone.localdate()
+    return f"{today.year:04d}-{today.month:02d}"
+
+
+def previous_month(today: date) -> str:
+    last = today.replace(day=1) - timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"
+
+
+def leaderboard(
+    month: str | date | None = None, direction_id: int | None = None, limit: int = 50
+) -> list[LeaderboardRow]:
+    """Reputation gained in `month` ("YYYY-MM", default this month) from the votes cast and
+    the answers accepted in that month (same rule as the reputation), members only,
+    optionally of one direction (accounts.OrgUnit, its services included). Best first."""
+    from relais.accounts.models import User
+    from relais.community import services
+
+    if isinstance(month, date):
+        month = current_month(month)
+    start, end = _month_bounds(month or current_month())
+    votes = Vote.objects.filter(cast_at__gte=start, cast_at__lt=end)
+    points: dict[int, int] = {}
+    for author_id, up, down in (
+        votes.filter(answer__isnull=False)
+        .values("answer__author_id")
+        .annotate(up=Count("pk", filter=Q(value=1)), down=Count("pk", filter=Q(value=-1)))
+        .values_list("answer__author_id", "up", "down")
+    ):
+        points[author_id] = points.get(author_id, 0) + (
+            services.REPUTATION_ANSWER_UP * up + services.REPUTATION_ANSWER_DOWN * down
+        )
+    for author_id, up in (
+        votes.filter(question__isnull=False, value=1)
+        .values("question__author_id")
+        .annotate(up=Count("pk"))
+        .values_list("question__author_id", "up")
+    ):
+        points[author_id] = points.get(author_id, 0) + services.REPUTATION_QUESTION_UP * up
+    for author_id, accepted in (
+        Question.objects.filter(accepted_at__gte=start, accepted_at__lt=end)
+        .exclude(accepted_answer__author_id=F("author_id"))
+        .values("accepted_answer__author_id")
+        .annotate(n=Count("pk"))
+        .values_list("accepted_answer__author_id", "n")
+    ):
+        points[author_id] = points.get(author_id, 0) + services.REPUTATION_ACCEPTED * accepted
+    people = User.objects.filter(
+        pk__in=[pk for pk, value in points.items() if value > 0],
+        community_member__isnull=False,
+        is_active=True,
+    ).select_related("org_unit__parent")
+    if direction_id is not None:
+        people = people.filter(Q(org_unit_id=direction_id) | Q(org_unit__parent_id=direction_id))
+    rows = [
+        LeaderboardRow(
+            user_id=person.pk,
+            display_name=person.display_name,
+            direction=person.org_unit.direction.name if person.org_unit else "",
+            points=points[person.pk],
+        )
+        for person in people
+    ]
+    rows.sort(key=lambda row: (-row.points, row.user_id))
+    return rows[:limit]
