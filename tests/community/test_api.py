@@ -216,3 +216,96 @@ def test_list_query_count_does_not_grow(asker: User, helper: User) -> None:
     many = count_queries()
     assert many == few
     assert many <= 8
+
+
+def delete(client: Client, url: str) -> Any:
+    return client.delete(f"/api/v1{url}")
+
+
+def test_follow_and_unfollow_a_question_and_a_keyword(question: Question, helper: User) -> None:
+    from relais.community.models import Follow
+
+    client = api(helper)
+    assert post(client, f"/community/questions/{question.pk}/follow").json() == {"following": True}
+    assert post(client, f"/community/questions/{question.pk}/follow").status_code == 200
+    assert Follow.objects.filter(user=helper, question=question).count() == 1
+    assert delete(client, f"/community/questions/{question.pk}/follow").json() == {
+        "following": False
+    }
+    assert post(client, "/community/tags/VPN/follow").json() == {"following": True}
+    assert list(Follow.objects.filter(user=helper).values_list("tag", flat=True)) == ["vpn"]
+    delete(client, "/community/tags/vpn/follow")
+    assert not Follow.objects.filter(user=helper).exists()
+
+
+def test_flag_then_a_moderator_dismisses_or_hides(
+    question: Question, answer: Answer, third: User, moderator: User, helper: User
+) -> None:
+    from relais.community.models import Flag
+
+    response = post(api(third), f"/community/answers/{answer.pk}/flags", {"reason": "spam"})
+    assert response.status_code == 201
+    flag_id = response.json()["id"]
+    assert (
+        post(api(third), f"/community/answers/{answer.pk}/flags", {"reason": "x"}).status_code
+        == 422
+    )
+    # The queue, for moderators only
+    queue = api(moderator).get("/api/v1/community/moderation/flags").json()
+    assert [(f["id"], f["answer_id"], f["user"]["id"]) for f in queue["items"]] == [
+        (flag_id, answer.pk, third.pk)
+    ]
+    assert api(helper).get("/api/v1/community/moderation/flags").status_code == 404
+    assert post(api(helper), f"/community/flags/{flag_id}/resolve").status_code == 404
+    resolved = post(api(moderator), f"/community/flags/{flag_id}/resolve")
+    assert resolved.status_code == 200 and resolved.json()["resolved_at"] is not None
+    assert post(api(moderator), f"/community/flags/{flag_id}/resolve").status_code == 400
+    # Hiding with a reason resolves the answer's new flag
+    post(api(third), f"/community/answers/{answer.pk}/flags", {"reason": "offensive"})
+    response = post(
+        api(moderator),
+        f"/community/answers/{answer.pk}/moderation",
+        {"action": "hide", "reason": "Ton"},
+    )
+    assert response.status_code == 200
+    assert (response.json()["action"], response.json()["reason"]) == ("hide", "Ton")
+    assert Answer.objects.get(pk=answer.pk).is_hidden is True
+    assert not Flag.objects.filter(resolved_at=None).exists()
+    no_reason = post(
+        api(moderator), f"/community/questions/{question.pk}/moderation", {"action": "lock"}
+    )
+    assert no_reason.status_code == 422
+    assert Question.objects.get(pk=question.pk).is_locked is False
+
+
+def test_the_desk_turns_a_question_into_a_ticket_and_an_answer_into_an_article(
+    question: Question, answer: Answer, asker: User, agent: User, vpn_category: Any
+) -> None:
+    from relais.kb.models import Article
+
+    response = post(api(agent), f"/community/questions/{question.pk}/ticket")
+    assert response.status_code == 201
+    assert Question.objects.get(pk=question.pk).ticket_id == response.json()["id"]
+    assert post(api(agent), f"/community/questions/{question.pk}/ticket").status_code == 403
+    services.answer_accept(answer=answer, actor=asker)
+    response = post(api(agent), f"/community/answers/{answer.pk}/article")
+    assert response.status_code == 201
+    assert Article.objects.get(pk=response.json()["id"]).title == question.title
+    assert post(api(asker), f"/community/answers/{answer.pk}/article").status_code == 403
+
+
+def test_revisions_newest_first(question: Question, asker: User, helper: User) -> None:
+    services.question_edit(
+        question=question,
+        actor=asker,
+        title="Le VPN coupe en visio",
+        body=question.body,
+        tags=question.tags,
+        expected_version=1,
+        summary="Titre",
+    )
+    body = api(helper).get(f"/api/v1/community/questions/{question.pk}/revisions").json()
+    assert [(r["number"], r["title"], r["summary"]) for r in body] == [
+        (2, "Le VPN coupe en visio", "Titre"),
+        (1, "Le VPN coupe pendant Teams", ""),
+    ]

@@ -153,8 +153,24 @@ def _view_comment(user: User, c: Comment, w: World) -> Any:
     return detail
 
 
+def _history(user: User, post: Question | Answer) -> Any:
+    """Reading a post's revisions: the post must be visible (404), then the policy decides."""
+    if isinstance(post, Question):
+        post = community_policy.get_or_404(user, post.pk)
+    if not community_policy.can(user, "history", post):
+        raise PermissionDenied
+    return list(post.revisions.all())
+
+
+READS = frozenset({"view", "history"})
+
+
 QUESTION_WAYS: dict[str, Way] = {
     "view": Way(_view_question, lambda c, q, w: c.get(f"/api/v1/community/questions/{q.pk}")),
+    "history": Way(
+        lambda u, q, w: _history(u, q),
+        lambda c, q, w: c.get(f"/api/v1/community/questions/{q.pk}/revisions"),
+    ),
     "edit": Way(
         lambda u, q, w: services.question_edit(
             question=q,
@@ -196,14 +212,31 @@ QUESTION_WAYS: dict[str, Way] = {
         lambda u, q, w: services.vote_cast(actor=u, question=q, value=1),
         lambda c, q, w: _json(c, "post", f"/api/v1/community/questions/{q.pk}/vote", {"value": 1}),
     ),
-    "follow": Way(lambda u, q, w: services.follow_set(actor=u, question=q)),
-    "flag": Way(lambda u, q, w: services.flag_create(actor=u, reason="spam", question=q)),
+    "follow": Way(
+        lambda u, q, w: services.follow_set(actor=u, question=q),
+        lambda c, q, w: c.post(f"/api/v1/community/questions/{q.pk}/follow"),
+    ),
+    "flag": Way(
+        lambda u, q, w: services.flag_create(actor=u, reason="spam", question=q),
+        lambda c, q, w: _json(
+            c, "post", f"/api/v1/community/questions/{q.pk}/flags", {"reason": "spam"}
+        ),
+    ),
     "close": Way(
         lambda u, q, w: services.question_close_duplicate(question=q, original=w.original, actor=u)
     ),
-    "to_ticket": Way(lambda u, q, w: services.question_to_ticket(question=q, actor=u)),
+    "to_ticket": Way(
+        lambda u, q, w: services.question_to_ticket(question=q, actor=u),
+        lambda c, q, w: c.post(f"/api/v1/community/questions/{q.pk}/ticket"),
+    ),
     "moderate": Way(
-        lambda u, q, w: services.moderate(actor=u, action="lock", reason="Règles", question=q)
+        lambda u, q, w: services.moderate(actor=u, action="lock", reason="Règles", question=q),
+        lambda c, q, w: _json(
+            c,
+            "post",
+            f"/api/v1/community/questions/{q.pk}/moderation",
+            {"action": "lock", "reason": "Règles"},
+        ),
     ),
     "unaccept": Way(
         lambda u, q, w: services.answer_unaccept(question=q, actor=u),
@@ -214,6 +247,10 @@ QUESTION_WAYS: dict[str, Way] = {
 
 ANSWER_WAYS: dict[str, Way] = {
     "view": Way(_view_answer, lambda c, a, w: c.get(f"/api/v1/community/answers/{a.pk}")),
+    "history": Way(
+        lambda u, a, w: _history(u, selectors.answer_get(u, a.pk)),
+        lambda c, a, w: c.get(f"/api/v1/community/answers/{a.pk}/revisions"),
+    ),
     "edit": Way(
         lambda u, a, w: services.answer_edit(
             answer=a, actor=u, body="Corrigé.", expected_version=a.version
@@ -236,21 +273,44 @@ ANSWER_WAYS: dict[str, Way] = {
         lambda u, a, w: services.answer_accept(answer=a, actor=u),
         lambda c, a, w: c.post(f"/api/v1/community/answers/{a.pk}/accept"),
     ),
-    "flag": Way(lambda u, a, w: services.flag_create(actor=u, reason="off_topic", answer=a)),
+    "flag": Way(
+        lambda u, a, w: services.flag_create(actor=u, reason="off_topic", answer=a),
+        lambda c, a, w: _json(
+            c, "post", f"/api/v1/community/answers/{a.pk}/flags", {"reason": "off_topic"}
+        ),
+    ),
     "moderate": Way(
-        lambda u, a, w: services.moderate(actor=u, action="delete", reason="Doublon", answer=a)
+        lambda u, a, w: services.moderate(actor=u, action="delete", reason="Doublon", answer=a),
+        lambda c, a, w: _json(
+            c,
+            "post",
+            f"/api/v1/community/answers/{a.pk}/moderation",
+            {"action": "delete", "reason": "Doublon"},
+        ),
     ),
     "to_article": Way(
         lambda u, a, w: services.answer_to_article(answer=a, actor=u),
+        lambda c, a, w: c.post(f"/api/v1/community/answers/{a.pk}/article"),
         prepare=lambda a, w: (_accept_beforehand(a), Answer.objects.get(pk=a.pk))[1],
     ),
 }
 
 COMMENT_WAYS: dict[str, Way] = {
     "view": Way(_view_comment),
-    "flag": Way(lambda u, c, w: services.flag_create(actor=u, reason="offensive", comment=c)),
+    "flag": Way(
+        lambda u, c, w: services.flag_create(actor=u, reason="offensive", comment=c),
+        lambda cl, c, w: _json(
+            cl, "post", f"/api/v1/community/comments/{c.pk}/flags", {"reason": "offensive"}
+        ),
+    ),
     "moderate": Way(
-        lambda u, c, w: services.moderate(actor=u, action="hide", reason="Ton", comment=c)
+        lambda u, c, w: services.moderate(actor=u, action="hide", reason="Ton", comment=c),
+        lambda cl, c, w: _json(
+            cl,
+            "post",
+            f"/api/v1/community/comments/{c.pk}/moderation",
+            {"action": "hide", "reason": "Ton"},
+        ),
     ),
 }
 
@@ -275,7 +335,8 @@ def test_the_matrix_covers_every_action() -> None:
     matrix = load_matrix("community")
     for object_type, ways in WAYS.items():
         assert set(matrix[object_type]) == set(ways), object_type
-    assert set(matrix["community"]) == {"ask", "join"}
+    # `moderate` (the moderation queue) runs in test_moderation_queue.py.
+    assert set(matrix["community"]) == {"ask", "join", "moderate"}
 
 
 def test_object_matrix_through_services_and_api(world: World) -> None:
@@ -330,7 +391,7 @@ def _run(channel: str, way: Way, user: User, obj: Any, world: World, client: Cli
 def _judge(
     outcome: Any, allowed: bool, visible: bool, changed: bool, action: str, channel: str
 ) -> str:
-    writes = action != "view"
+    writes = action not in READS
     if allowed:
         success = outcome == "ok" if channel == "service" else outcome < 400
         if not success:
@@ -341,7 +402,7 @@ def _judge(
     if changed:
         return f"refused ({outcome}) but changed something"
     if channel == "service":
-        expected = {"denied", "invisible"} if visible or action != "view" else {"invisible"}
+        expected = {"denied", "invisible"} if visible or action not in READS else {"invisible"}
         return "" if outcome in expected else f"got {outcome}, expected a refusal"
     expected_status = 403 if visible else 404
     return "" if outcome == expected_status else f"got {outcome}, expected {expected_status}"

@@ -56,6 +56,7 @@ def _comment_question(c: Comment) -> int:
 
 QUESTION: dict[str, Way] = {
     "view": Way(lambda c, q, w: c.get(_q(q.pk)), writes=False),
+    "history": Way(lambda c, q, w: c.get(_q(q.pk, "historique/")), writes=False),
     "edit": Way(
         lambda c, q, w: c.post(
             _q(q.pk, "modifier/"),
@@ -85,6 +86,7 @@ QUESTION: dict[str, Way] = {
 
 ANSWER: dict[str, Way] = {
     "view": Way(lambda c, a, w: _shown(c, a.question_id, f'id="reponse-{a.pk}"'), writes=False),
+    "history": Way(lambda c, a, w: c.get(f"/entraide/reponses/{a.pk}/historique/"), writes=False),
     "edit": Way(
         lambda c, a, w: c.post(
             f"/entraide/reponses/{a.pk}/modifier/", {"body": "Corrigé.", "version": a.version}

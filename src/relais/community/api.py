@@ -5,16 +5,25 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from relais.accounts.selectors import current_user
 from relais.community import selectors, services
-from relais.community.choices import QuestionStatus
-from relais.community.models import Answer, Comment, Member, Question
+from relais.community.choices import FlagReason, ModerationAction, QuestionStatus
+from relais.community.models import (
+    Answer,
+    Comment,
+    Flag,
+    Member,
+    ModerationLog,
+    Question,
+    Revision,
+)
 from relais.community.permissions import community_policy
 from relais.core.api import ApiError, ErrorOut, Page
+from relais.core.permissions import deny
 from relais.tickets.models import Category
 
 router = Router(tags=["peer help"])
@@ -133,6 +142,62 @@ class MemberOut(Schema):
     is_moderator: bool
 
 
+class FollowOut(Schema):
+    following: bool
+
+
+class FlagIn(Schema):
+    reason: FlagReason
+    note: str = Field("", max_length=500)
+
+
+class FlagOut(Schema):
+    id: int
+    reason: FlagReason
+    note: str
+    created_at: datetime
+    resolved_at: datetime | None
+    question_id: int | None
+    answer_id: int | None
+    comment_id: int | None
+
+
+class FlagQueueOut(FlagOut):
+    user: AuthorOut
+
+
+class ModerationIn(Schema):
+    action: ModerationAction
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+class ModerationOut(Schema):
+    action: ModerationAction
+    target: str
+    reason: str
+    created_at: datetime
+
+
+class TicketLinkOut(Schema):
+    id: int
+    reference: str
+
+
+class ArticleLinkOut(Schema):
+    id: int
+    title: str
+
+
+class RevisionOut(Schema):
+    number: int
+    title: str
+    body: str
+    tags: list[str]
+    author: AuthorOut | None
+    summary: str
+    created_at: datetime
+
+
 def _category(category_id: int | None) -> Category | None:
     if category_id is None:
         return None
@@ -152,6 +217,23 @@ def _answer(request: HttpRequest, answer_id: int) -> Answer:
 
 def _detail(request: HttpRequest, question_id: int) -> Question:
     return selectors.question_detail(current_user(request), question_id)
+
+
+def _comment(request: HttpRequest, comment_id: int) -> Comment:
+    """A comment the caller may see, on a post they may see (404 otherwise)."""
+    comment = (
+        Comment.objects.select_related("question", "answer__question").filter(pk=comment_id).first()
+    )
+    if comment is None or not community_policy.can(current_user(request), "view", comment):
+        raise Http404
+    return comment
+
+
+def _require_moderator(request: HttpRequest) -> None:
+    """Moderators' screens: staff learn they are not theirs (403), others get a 404."""
+    user = current_user(request)
+    if not community_policy.can(user, "moderate"):
+        deny(user)
 
 
 def _conflict(conflict: services.ConflictError) -> ApiError:
@@ -366,3 +448,207 @@ def leave(request: HttpRequest) -> Status:
         raise PermissionDenied
     services.member_leave(user=user)
     return Status(204, None)
+
+
+# -- following ------------------------------------------------------------------------------
+
+
+@router.post(
+    "/community/questions/{question_id}/follow",
+    response={200: FollowOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Follow a question (idempotent)",
+)
+def follow_question(request: HttpRequest, question_id: int) -> dict[str, bool]:
+    question = _question(request, question_id)
+    return {"following": services.follow_set(actor=current_user(request), question=question)}
+
+
+@router.delete(
+    "/community/questions/{question_id}/follow",
+    response={200: FollowOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Stop following a question",
+)
+def unfollow_question(request: HttpRequest, question_id: int) -> dict[str, bool]:
+    question = _question(request, question_id)
+    following = services.follow_set(actor=current_user(request), question=question, following=False)
+    return {"following": following}
+
+
+@router.post(
+    "/community/tags/{tag}/follow",
+    response={200: FollowOut, 400: ErrorOut, 403: ErrorOut},
+    summary="Follow a keyword (idempotent)",
+)
+def follow_tag(request: HttpRequest, tag: str) -> dict[str, bool]:
+    return {"following": services.follow_set(actor=current_user(request), tag=tag)}
+
+
+@router.delete(
+    "/community/tags/{tag}/follow",
+    response={200: FollowOut, 400: ErrorOut, 403: ErrorOut},
+    summary="Stop following a keyword",
+)
+def unfollow_tag(request: HttpRequest, tag: str) -> dict[str, bool]:
+    following = services.follow_set(actor=current_user(request), tag=tag, following=False)
+    return {"following": following}
+
+
+# -- flags and moderation -------------------------------------------------------------------
+
+
+@router.post(
+    "/community/questions/{question_id}/flags",
+    response={201: FlagOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Flag a question for the moderators (members)",
+)
+def flag_question(request: HttpRequest, question_id: int, payload: FlagIn) -> Status:
+    question = _question(request, question_id)
+    flag = services.flag_create(
+        actor=current_user(request), reason=payload.reason, note=payload.note, question=question
+    )
+    return Status(201, flag)
+
+
+@router.post(
+    "/community/answers/{answer_id}/flags",
+    response={201: FlagOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Flag an answer for the moderators (members)",
+)
+def flag_answer(request: HttpRequest, answer_id: int, payload: FlagIn) -> Status:
+    answer = _answer(request, answer_id)
+    flag = services.flag_create(
+        actor=current_user(request), reason=payload.reason, note=payload.note, answer=answer
+    )
+    return Status(201, flag)
+
+
+@router.post(
+    "/community/comments/{comment_id}/flags",
+    response={201: FlagOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Flag a comment for the moderators (members)",
+)
+def flag_comment(request: HttpRequest, comment_id: int, payload: FlagIn) -> Status:
+    comment = _comment(request, comment_id)
+    flag = services.flag_create(
+        actor=current_user(request), reason=payload.reason, note=payload.note, comment=comment
+    )
+    return Status(201, flag)
+
+
+@router.get(
+    "/community/moderation/flags",
+    response={200: list[FlagQueueOut], 403: ErrorOut, 404: ErrorOut},
+    summary="Open flags, oldest first (moderators)",
+)
+@paginate(Page)
+def list_flags(request: HttpRequest) -> Any:
+    _require_moderator(request)
+    return Flag.objects.filter(resolved_at=None).select_related("user").order_by("created_at", "pk")
+
+
+@router.post(
+    "/community/flags/{flag_id}/resolve",
+    response={200: FlagOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Dismiss a flag without acting on its post (moderators)",
+)
+def resolve_flag(request: HttpRequest, flag_id: int) -> Flag:
+    _require_moderator(request)
+    flag = Flag.objects.filter(pk=flag_id).first()
+    if flag is None:
+        raise Http404
+    return services.flag_resolve(flag=flag, actor=current_user(request))
+
+
+@router.post(
+    "/community/questions/{question_id}/moderation",
+    response={200: ModerationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Hide, show, lock, unlock, close or delete a question, with a reason (moderators)",
+)
+def moderate_question(
+    request: HttpRequest, question_id: int, payload: ModerationIn
+) -> ModerationLog:
+    question = _question(request, question_id)
+    return services.moderate(
+        actor=current_user(request),
+        action=payload.action,
+        reason=payload.reason,
+        question=question,
+    )
+
+
+@router.post(
+    "/community/answers/{answer_id}/moderation",
+    response={200: ModerationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Hide, show or delete an answer, with a reason (moderators)",
+)
+def moderate_answer(request: HttpRequest, answer_id: int, payload: ModerationIn) -> ModerationLog:
+    answer = _answer(request, answer_id)
+    return services.moderate(
+        actor=current_user(request), action=payload.action, reason=payload.reason, answer=answer
+    )
+
+
+@router.post(
+    "/community/comments/{comment_id}/moderation",
+    response={200: ModerationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Hide, show or delete a comment, with a reason (moderators)",
+)
+def moderate_comment(request: HttpRequest, comment_id: int, payload: ModerationIn) -> ModerationLog:
+    comment = _comment(request, comment_id)
+    return services.moderate(
+        actor=current_user(request), action=payload.action, reason=payload.reason, comment=comment
+    )
+
+
+# -- IT in the loop -------------------------------------------------------------------------
+
+
+@router.post(
+    "/community/questions/{question_id}/ticket",
+    response={201: TicketLinkOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Turn a question into a ticket for its asker (the service desk)",
+)
+def question_to_ticket(request: HttpRequest, question_id: int) -> Status:
+    question = _question(request, question_id)
+    ticket = services.question_to_ticket(question=question, actor=current_user(request))
+    return Status(201, ticket)
+
+
+@router.post(
+    "/community/answers/{answer_id}/article",
+    response={201: ArticleLinkOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Turn the accepted answer into a knowledge-base draft (the service desk)",
+)
+def answer_to_article(request: HttpRequest, answer_id: int) -> Status:
+    answer = _answer(request, answer_id)
+    article = services.answer_to_article(answer=answer, actor=current_user(request))
+    return Status(201, article)
+
+
+# -- history ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/community/questions/{question_id}/revisions",
+    response={200: list[RevisionOut], 403: ErrorOut, 404: ErrorOut},
+    summary="Versions of a question, newest first",
+)
+def question_revisions(request: HttpRequest, question_id: int) -> list[Revision]:
+    question = _question(request, question_id)
+    if not community_policy.can(current_user(request), "history", question):
+        raise PermissionDenied
+    return list(
+        Revision.objects.filter(question=question).select_related("author").order_by("-number")
+    )
+
+
+@router.get(
+    "/community/answers/{answer_id}/revisions",
+    response={200: list[RevisionOut], 403: ErrorOut, 404: ErrorOut},
+    summary="Versions of an answer, newest first",
+)
+def answer_revisions(request: HttpRequest, answer_id: int) -> list[Revision]:
+    answer = _answer(request, answer_id)
+    if not community_policy.can(current_user(request), "history", answer):
+        raise PermissionDenied
+    return list(Revision.objects.filter(answer=answer).select_related("author").order_by("-number"))

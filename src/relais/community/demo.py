@@ -1,17 +1,29 @@
 """Demo peer help: questions asked by staff, answered by colleagues (French content); most
-have an answer accepted by the asker, a few wait for one."""
+have an answer accepted by the asker, a few wait for one.
+
+Twenty threads are written by hand (THREADS, the newest); about 280 more (× ctx.scale) are
+composed from French building blocks (TOPICS: a tool, its usual problems and fixes; who asks,
+from where; how they say it), asked and answered by other members, voted on and accepted
+through the services, then spread over the last months. Deterministic through ctx.rng."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import NamedTuple
 
+from django.db.models import F
 from django.utils import timezone
 
 from relais.accounts.choices import Role
 from relais.accounts.models import User
-from relais.community.models import Member, Question
-from relais.community.services import answer_accept, answer_post, member_join, question_ask
+from relais.community.models import Answer, Member, Question, Vote
+from relais.community.services import (
+    answer_accept,
+    answer_post,
+    member_join,
+    question_ask,
+    vote_cast,
+)
 from relais.core.demo import DemoContext
 from relais.tickets.models import Category
 
@@ -303,6 +315,515 @@ THREADS = [
 ]
 
 
+# -- Generated threads: building blocks ----------------------------------------------------
+
+GENERATED = 280  # at scale 1.0, on top of THREADS
+
+
+class Topic(NamedTuple):
+    category: str
+    tags: tuple[str, ...]
+    problems: tuple[tuple[str, str], ...]  # (title, what happens, in the asker's words)
+    fixes: tuple[str, ...]  # answers that solve it (the first ones are accepted more often)
+
+
+TOPICS = [
+    Topic(
+        "Applications métier/Dysfonctionnement",
+        ("gesloc",),
+        (
+            (
+                "Gesloc se fige en éditant une quittance",
+                "Gesloc se fige dès que je lance "
+                "l'édition d'une quittance, il faut tuer l'application",
+            ),
+            (
+                "Gesloc : le solde du locataire n'est pas à jour",
+                "le solde affiché dans la fiche "
+                "locataire de Gesloc ne tient pas compte du paiement d'hier",
+            ),
+            (
+                "Gesloc me déconnecte toutes les dix minutes",
+                "Gesloc me renvoie à l'écran de connexion toutes les dix minutes environ",
+            ),
+            (
+                "Exporter une liste de locataires de Gesloc vers Excel",
+                "j'ai besoin de la liste "
+                "des locataires d'un groupe d'immeubles dans Excel pour un courrier",
+            ),
+            (
+                "Gesloc n'imprime plus les avis d'échéance",
+                "l'impression des avis d'échéance "
+                "depuis Gesloc ne sort rien, sans message d'erreur",
+            ),
+        ),
+        (
+            "C'est le cache de Gesloc : ferme l'application, va dans Paramètres > « Vider le "
+            "cache local », relance. Depuis je n'ai plus eu le souci.",
+            "Les paiements sont intégrés la nuit : le solde n'est à jour que le lendemain "
+            "matin. En attendant, l'onglet « Mouvements » montre le paiement en attente.",
+            "Dans la liste, bouton « Exporter » en haut à droite, choisis CSV : ça s'ouvre "
+            "directement dans Excel avec toutes les colonnes affichées.",
+            "Vérifie que l'imprimante par défaut de Gesloc est bien « Suivez-moi » (Fichier > "
+            "Configuration de l'impression), la mise à jour l'a remise à zéro chez nous.",
+        ),
+    ),
+    Topic(
+        "Applications métier/Dysfonctionnement",
+        ("interv", "bon de travaux"),
+        (
+            (
+                "Interv n'envoie pas mes bons clôturés",
+                "les bons que je clôture dans Interv "
+                "restent avec la petite horloge et ne partent pas",
+            ),
+            (
+                "Interv : la signature du locataire ne s'enregistre pas",
+                "le locataire signe sur l'écran mais la signature n'apparaît pas sur le bon",
+            ),
+            (
+                "Interv ne trouve plus ma position",
+                "Interv m'affiche à l'agence alors que je "
+                "suis sur le site, donc les bons du secteur n'apparaissent pas",
+            ),
+            (
+                "Ajouter une photo à un bon déjà clôturé dans Interv",
+                "j'ai oublié une photo sur un bon clôturé ce matin",
+            ),
+            (
+                "Interv tourne en boucle au démarrage",
+                "Interv reste sur le logo au démarrage et ne va jamais plus loin",
+            ),
+        ),
+        (
+            "Les bons partent quand le téléphone a du réseau : passe par le Wi-Fi de l'agence "
+            "ou tire l'écran vers le bas pour forcer la synchronisation.",
+            "Il faut autoriser la localisation « Toujours » pour Interv dans les réglages du "
+            "téléphone, sinon il garde la dernière position connue.",
+            "Un bon clôturé ne se modifie plus : on ajoute un commentaire avec la photo, ou on "
+            "demande au chef de secteur de le rouvrir.",
+            "Désinstalle et réinstalle Interv depuis le Portail d'entreprise, les bons non "
+            "envoyés sont gardés sur le serveur… sauf ceux avec l'horloge, envoie-les avant !",
+        ),
+    ),
+    Topic(
+        "Plateformes collaboratives/Teams",
+        ("teams",),
+        (
+            (
+                "Teams : on ne m'entend pas en réunion",
+                "en réunion Teams personne ne "
+                "m'entend alors que le micro marche dans les autres applis",
+            ),
+            (
+                "Teams ne m'affiche plus les messages des canaux",
+                "je ne vois plus les nouveaux "
+                "messages dans les canaux de l'équipe, seulement les conversations",
+            ),
+            (
+                "Partager un seul écran dans Teams",
+                "quand je partage dans Teams, les "
+                "participants voient mes deux écrans et tout ce qui traîne",
+            ),
+            (
+                "Teams reste « Absent » alors que je travaille",
+                "mon statut Teams passe à "
+                "« Absent » au bout de cinq minutes même quand je suis sur le PC",
+            ),
+        ),
+        (
+            "Dans Teams : ta photo > Paramètres > Périphériques, et choisis le bon micro (le "
+            "casque, pas « Microphone par défaut »). Fais l'appel test pour vérifier.",
+            "Clique sur « Partager » puis choisis la fenêtre plutôt que l'écran : ils ne voient "
+            "que l'application partagée.",
+            "Le statut suit l'activité de Teams lui-même sur le téléphone : si l'appli est "
+            "ouverte sur le téléphone, elle peut te mettre Absent. Mets ton statut à la main "
+            "avec une durée.",
+            "Déconnecte-toi de Teams (ta photo > Se déconnecter) et reconnecte-toi, ça "
+            "recharge les canaux. Chez moi c'était ça.",
+        ),
+    ),
+    Topic(
+        "Messagerie/Outlook",
+        ("outlook",),
+        (
+            (
+                "Outlook ne reçoit plus rien",
+                "Outlook n'a rien reçu depuis hier soir alors que les collègues m'ont écrit",
+            ),
+            (
+                "Ma signature Outlook a disparu",
+                "ma signature de mail a disparu d'Outlook, avec le logo et le numéro de l'agence",
+            ),
+            (
+                "Boîte aux lettres pleine dans Outlook",
+                "Outlook me dit que ma boîte est pleine et je ne peux plus envoyer",
+            ),
+            (
+                "Outlook demande sans arrêt mon mot de passe",
+                "une fenêtre me redemande mon mot de passe toutes les heures dans Outlook",
+            ),
+            (
+                "Retrouver un mail supprimé par erreur dans Outlook",
+                "j'ai vidé les éléments supprimés et il y avait un mail important d'un locataire",
+            ),
+        ),
+        (
+            "Regarde en bas à droite d'Outlook : s'il est écrit « Déconnecté » ou « Travailler "
+            "hors connexion », clique sur Envoi/Réception > Travailler hors connexion pour le "
+            "désactiver.",
+            "Clic droit sur « Éléments supprimés » > « Récupérer les éléments supprimés » : on "
+            "peut revenir 30 jours en arrière.",
+            "Archive tes vieux mails : Fichier > Outils > Nettoyer les anciens éléments, ou "
+            "vide le dossier « Éléments envoyés » des pièces jointes lourdes.",
+            "La signature est dans Fichier > Options > Courrier > Signatures. Le modèle "
+            "officiel est sur Le Fil, rubrique Communication.",
+        ),
+    ),
+    Topic(
+        "Connexion & VPN/VPN",
+        ("vpn", "forticlient"),
+        (
+            (
+                "FortiClient reste bloqué à 98 %",
+                "le VPN FortiClient monte jusqu'à 98 % puis revient à zéro",
+            ),
+            (
+                "Le VPN coupe dès que j'ouvre Gesloc",
+                "dès que j'ouvre Gesloc à la maison le VPN FortiClient se déconnecte",
+            ),
+            (
+                "FortiClient me demande un code que je n'ai pas",
+                "FortiClient me demande un "
+                "code de validation et je ne reçois rien sur le téléphone",
+            ),
+            (
+                "Pas d'accès au S: en télétravail",
+                "le VPN est connecté mais le lecteur S: reste avec une croix rouge",
+            ),
+        ),
+        (
+            "À 98 %, c'est souvent la connexion de la box : redémarre la box (pas seulement le "
+            "PC) et réessaie. Sinon partage la 4G du téléphone pour tester.",
+            "Le lecteur S: se reconnecte après la connexion du VPN : double-clique dessus dans "
+            "l'explorateur, il se remet en place au bout de quelques secondes.",
+            "Le code arrive dans l'appli Authenticator, pas par SMS : ouvre l'appli sur le "
+            "téléphone pro, le code y est.",
+            "Vérifie que tu as la dernière version de FortiClient (Portail d'entreprise > "
+            "FortiClient > Mettre à jour), l'ancienne coupait avec les gros fichiers.",
+        ),
+    ),
+    Topic(
+        "Impression/Imprimante",
+        ("impression", "copieur"),
+        (
+            (
+                "Le copieur refuse mon badge",
+                "quand je passe mon badge sur le copieur il affiche « Utilisateur inconnu »",
+            ),
+            (
+                "Mes impressions sortent en noir et blanc",
+                "tout sort en noir et blanc alors que j'ai choisi la couleur",
+            ),
+            (
+                "Imprimer en recto verso par défaut",
+                "je voudrais que tout sorte en recto verso sans le choisir à chaque fois",
+            ),
+            (
+                "Le scan vers mon mail n'arrive pas",
+                "je scanne vers « Mon adresse » sur le copieur et je ne reçois rien",
+            ),
+        ),
+        (
+            "Un nouveau badge doit être associé une fois : sur le copieur, « Enregistrer le "
+            "badge » puis ton identifiant Windows et ton mot de passe.",
+            "La couleur est réservée par défaut : il faut la demander à ton responsable, qui "
+            "valide dans le formulaire « Droits d'impression ».",
+            "Panneau de configuration > Périphériques > clic droit sur « Suivez-moi » > "
+            "Options d'impression > Recto verso. Ça devient la valeur par défaut.",
+            "Regarde dans les courriers indésirables, les scans arrivent de « scanner@ » et "
+            "Outlook les classe parfois là.",
+        ),
+    ),
+    Topic(
+        "Téléphonie/Téléphone mobile",
+        ("smartphone", "téléphone"),
+        (
+            (
+                "Le téléphone pro ne charge plus",
+                "mon téléphone pro ne charge plus, ou alors "
+                "seulement si je tiens le câble d'une certaine façon",
+            ),
+            (
+                "Installer une appli sur le téléphone pro",
+                "je voudrais installer l'appli de "
+                "la banque pour les cautions, elle n'est pas dans le Portail d'entreprise",
+            ),
+            (
+                "Plus de messagerie vocale sur le portable",
+                "quand on m'appelle et que je ne "
+                "réponds pas, ça coupe au lieu d'aller sur la messagerie",
+            ),
+            (
+                "Transférer mes contacts sur le nouveau téléphone",
+                "je change de téléphone pro "
+                "et j'ai peur de perdre mes contacts de gardiens et d'entreprises",
+            ),
+        ),
+        (
+            "Souvent c'est la prise encrassée : souffle dedans ou enlève la poussière avec un "
+            "cure-dent en bois, téléphone éteint. Ça m'a sauvé le mien.",
+            "Les contacts sont dans Outlook s'ils ont été créés dans l'appli Contacts du compte "
+            "pro : ils reviennent tout seuls sur le nouveau téléphone.",
+            "Compose *#62# pour voir vers où partent les appels non répondus ; le 4000 peut "
+            "remettre la messagerie vocale.",
+            "Les applis hors du Portail d'entreprise se demandent au service informatique avec "
+            "une demande « Installation de logiciel », ils vérifient et l'ajoutent.",
+        ),
+    ),
+    Topic(
+        "Accès & mots de passe/Mot de passe oublié ou expiré",
+        ("mot de passe", "compte"),
+        (
+            (
+                "Mon compte est bloqué tous les matins",
+                "tous les matins mon compte Windows est bloqué et je dois appeler le 4000",
+            ),
+            (
+                "Changer mon mot de passe depuis la maison",
+                "mon mot de passe expire dans trois "
+                "jours et je suis en télétravail toute la semaine",
+            ),
+            (
+                "Mot de passe oublié un samedi d'astreinte",
+                "je suis d'astreinte ce week-end et j'ai oublié mon mot de passe",
+            ),
+        ),
+        (
+            "Un compte bloqué chaque matin, c'est presque toujours un vieil appareil (tablette, "
+            "ancien téléphone) qui essaie l'ancien mot de passe. Déconnecte-le.",
+            "Avec le VPN connecté : Ctrl + Alt + Suppr > « Modifier un mot de passe ». Ensuite "
+            "verrouille la session et déverrouille avec le nouveau.",
+            "La page « Mot de passe oublié » du portail marche aussi le week-end, avec le code "
+            "reçu sur le téléphone pro.",
+        ),
+    ),
+    Topic(
+        "Poste de travail/Ordinateur portable",
+        ("écran", "dock"),
+        (
+            (
+                "Mon deuxième écran reste noir",
+                "mon deuxième écran reste noir sur la station d'accueil du bureau partagé",
+            ),
+            (
+                "Le portable ne démarre plus après la mise à jour",
+                "mon portable affiche un écran noir avec le curseur après la mise à jour d'hier",
+            ),
+            (
+                "Le clavier tape des chiffres à la place des lettres",
+                "mon clavier de portable tape des chiffres quand j'appuie sur certaines lettres",
+            ),
+        ),
+        (
+            "Débranche la station d'accueil, attends dix secondes, rebranche-la, puis "
+            "Windows + P > « Étendre ». C'est souvent ça.",
+            "C'est le pavé numérique intégré : appuie sur Fn + Verr Num (ou Fn + F11 selon le "
+            "modèle) pour le désactiver.",
+            "Laisse-le branché et allumé une heure : la mise à jour finit parfois en tâche de "
+            "fond. Sinon maintiens le bouton 10 secondes et redémarre.",
+        ),
+    ),
+    Topic(
+        "Plateformes collaboratives/Partage de fichiers",
+        ("onedrive", "partage"),
+        (
+            (
+                "OneDrive ne synchronise plus",
+                "l'icône OneDrive a une croix rouge et mes fichiers ne se synchronisent plus",
+            ),
+            (
+                "Récupérer une ancienne version d'un fichier Excel",
+                "un collègue a écrasé le tableau des astreintes, on voudrait la version d'hier",
+            ),
+            (
+                "Partager un dossier avec le syndic",
+                "je dois partager les comptes rendus avec un syndic extérieur",
+            ),
+        ),
+        (
+            "Clic droit sur le fichier > « Historique des versions » : tu choisis celle d'hier "
+            "et « Restaurer ». Ça marche sur OneDrive et SharePoint.",
+            "Clic sur l'icône OneDrive > Aide et paramètres > Suspendre puis Reprendre la "
+            "synchronisation. Si la croix reste, un nom de fichier a un caractère interdit.",
+            "Partage avec « Les personnes que vous choisissez » et mets une date d'expiration : "
+            "le syndic reçoit un lien et un code.",
+        ),
+    ),
+]
+ASKERS = (
+    "Je suis gardien à la résidence {place}",
+    "Je suis gardienne aux {place}",
+    "Je suis en tournée sur le secteur {place}",
+    "Je suis chargée de clientèle à l'agence {agency}",
+    "Je travaille au siège, au service {service}",
+    "Je suis technicien de secteur, agence {agency}",
+    "Au service {service}, on a tous le souci",
+    "Je suis en télétravail aujourd'hui",
+)
+PLACES = ("Olympiades", "Tilleuls", "Bellevue", "Moulin Vert", "Peupliers", "Saint-Exupéry")
+AGENCIES = ("Nord", "Sud", "Est", "Ouest", "Centre")
+SERVICES = ("gestion locative", "comptabilité", "contentieux", "patrimoine", "RH", "accueil")
+WHEN = (
+    "depuis ce matin",
+    "depuis la mise à jour de lundi",
+    "une fois sur deux",
+    "depuis que j'ai changé de bureau",
+    "depuis hier",
+    "seulement en télétravail",
+)
+TITLE_SUFFIX = (
+    "",
+    " depuis ce matin",
+    " en télétravail",
+    " depuis la mise à jour",
+    " (urgent)",
+    " à l'agence",
+    " au siège",
+    " depuis hier",
+    " sur le nouveau portable",
+    " : normal ?",
+)
+TRIED = (
+    "J'ai déjà redémarré le PC.",
+    "J'ai redémarré le téléphone, sans changement.",
+    "Un collègue a le même problème.",
+    "",
+)
+CLOSINGS = (
+    "Quelqu'un a une astuce ?",
+    "Merci d'avance !",
+    "Vous avez le même souci ?",
+    "Je ne sais pas si je dois ouvrir une demande…",
+)
+OPENINGS = ("Bonjour,", "Bonjour à tous,", "Hello,", "Bonjour l'équipe,")
+ALSO = (
+    "Même problème ici la semaine dernière, la réponse au-dessus a marché pour moi.",
+    "Si rien ne marche, appelle le 4000 : ils prennent la main à distance.",
+    "Pense à noter l'heure exacte et le message d'erreur, ça aide le support.",
+    "Chez nous à l'agence c'est revenu tout seul le lendemain, mais ce n'est pas une solution…",
+)
+AS_IT = (
+    "Bonjour, c'est le support informatique : le problème est connu et un correctif est en "
+    "cours de déploiement. En attendant, la manipulation ci-dessus fonctionne.",
+    "Bonjour, support informatique : si le souci persiste après ces conseils, ouvrez une "
+    "demande depuis le portail, nous regarderons votre poste.",
+)
+
+
+def _generated_threads(ctx: DemoContext, count: int) -> list[tuple[Topic, str, str]]:
+    """`count` distinct (topic, title, body) from the building blocks."""
+    combos = [
+        (topic, problem, suffix)
+        for topic in TOPICS
+        for problem in topic.problems
+        for suffix in TITLE_SUFFIX[1:]
+    ]
+    plain = [(topic, problem, "") for topic in TOPICS for problem in topic.problems]
+    chosen = plain + ctx.rng.sample(combos, min(len(combos), max(0, count - len(plain))))
+    ctx.rng.shuffle(chosen)
+    threads = []
+    for topic, (title, happening), suffix in chosen[:count]:
+        asker = ctx.rng.choice(ASKERS).format(
+            place=ctx.rng.choice(PLACES),
+            agency=ctx.rng.choice(AGENCIES),
+            service=ctx.rng.choice(SERVICES),
+        )
+        body = " ".join(
+            part
+            for part in (
+                ctx.rng.choice(OPENINGS),
+                f"{asker}.",
+                f"{happening[0].upper()}{happening[1:]}, {ctx.rng.choice(WHEN)}.",
+                ctx.rng.choice(TRIED),
+                ctx.rng.choice(CLOSINGS),
+            )
+            if part
+        )
+        threads.append((topic, f"{title}{suffix}", body))
+    return threads
+
+
+def _seed_generated(
+    ctx: DemoContext, people: list[User], desk: list[User], categories: dict[str, Category]
+) -> tuple[int, int, int, int]:
+    """The composed threads: answers from other members (now and then the desk, as IT),
+    votes on questions and answers, an acceptance on most; then dated over 120 days."""
+    count = round(GENERATED * ctx.scale)
+    questions = answers = accepted = votes = 0
+    now = timezone.now()
+    question_dates: list[Question] = []
+    answer_dates: list[Answer] = []
+    for topic, title, body in _generated_threads(ctx, count):
+        author = ctx.rng.choice(people)
+        question = question_ask(
+            author=author,
+            title=title,
+            body=body,
+            tags=(*topic.tags, *ctx.rng.sample(("agence", "gardien", "télétravail", "siège"), 1)),
+            category=_category(topic.category, categories),
+        )
+        questions += 1
+        asked = now - timedelta(days=ctx.rng.uniform(0.5, 120))
+        others = [u for u in ctx.rng.sample(people, 12) if u.pk != author.pk]
+        roll = ctx.rng.random()
+        n_answers = 0 if roll < 0.1 else 1 if roll < 0.45 else 2 if roll < 0.85 else 3
+        fixes = ctx.rng.sample(topic.fixes, min(len(topic.fixes), n_answers))
+        posted = []
+        for index, text in enumerate(fixes):
+            if index == 2 and ctx.rng.random() < 0.4:
+                posted.append(
+                    answer_post(question=question, author=desk[0], body=AS_IT[0], as_it=True)
+                    if desk
+                    else answer_post(question=question, author=others[index], body=text)
+                )
+                continue
+            posted.append(
+                answer_post(
+                    question=question,
+                    author=others[index],
+                    body=text if index < 2 else ctx.rng.choice(ALSO),
+                )
+            )
+        answers += len(posted)
+        voters = others[3:]
+        for voter in ctx.rng.sample(voters, ctx.rng.randint(0, 1)):
+            vote_cast(actor=voter, question=question, value=1)
+            votes += 1
+        for answer in posted:
+            for voter in ctx.rng.sample(voters, ctx.rng.randint(0, 2)):
+                if voter.pk != answer.author_id:
+                    vote_cast(actor=voter, answer=answer, value=ctx.rng.choice((1, 1, 1, 1, -1)))
+                    votes += 1
+        if posted and not posted[0].as_it and ctx.rng.random() < 0.7:
+            answer_accept(answer=posted[0], actor=author)
+            accepted += 1
+        question.created_at = asked
+        question.last_activity_at = asked + timedelta(hours=ctx.rng.uniform(1, 48))
+        question_dates.append(question)
+        for index, answer in enumerate(posted):
+            answer.created_at = asked + timedelta(hours=ctx.rng.uniform(0.2, 4) * (index + 1))
+            answer_dates.append(answer)
+    # The services date everything now; the generated threads spread over the last months
+    # (before the hand-written ones, which stay the newest).
+    Question.objects.bulk_update(question_dates, ["created_at", "last_activity_at"], 500)
+    Answer.objects.bulk_update(answer_dates, ["created_at"], 500)
+    Question.objects.filter(
+        pk__in=[q.pk for q in question_dates], accepted_at__isnull=False
+    ).update(accepted_at=F("last_activity_at"))
+    return questions, answers, accepted, votes
+
+
 def _category(path: str, cache: dict[str, Category]) -> Category:
     if path not in cache:
         root, _sep, child = path.partition("/")
@@ -319,11 +840,23 @@ def _discuss(ctx: DemoContext, thread: Thread, question: Question, people: list[
     ]
     if thread.accepted is not None:
         answer_accept(answer=answers[thread.accepted], actor=question.author)
+    # A few colleagues found it useful.
+    voters = [
+        u
+        for u in ctx.rng.sample(people, 6)
+        if u.pk not in {question.author_id, *(h.pk for h in helpers)}
+    ]
+    for voter in voters[:2]:
+        vote_cast(actor=voter, question=question, value=1)
+    for answer in answers:
+        for voter in ctx.rng.sample(voters, min(len(voters), ctx.rng.randint(0, 3))):
+            vote_cast(actor=voter, answer=answer, value=1)
     return len(answers)
 
 
 def seed(ctx: DemoContext) -> str:
     people = [u for u in ctx.data["users"] if u.is_active and u.role == Role.COLLABORATOR]
+    desk = [u for u in ctx.data["users"] if u.is_active and u.role == Role.AGENT]
     # The demo collaborator login asks the first questions, so that they show on their page.
     demo_login = next(u for u in people if u.email == "collaborateur@relais.test")
     # The demo colleagues joined the community weeks ago (no new-member posting limit).
@@ -333,7 +866,12 @@ def seed(ctx: DemoContext) -> str:
         joined_at=timezone.now() - timedelta(days=60)
     )
     categories: dict[str, Category] = {}
-    answers = accepted = 0
+    # The composed threads first: the hand-written ones are the newest. They notify in the
+    # app only: months of past threads would fill the outbox with e-mails (and take time).
+    members = Member.objects.filter(pk__in=[p.pk for p in people])
+    members.update(email_notifications=False)
+    questions, answers, accepted, _votes = _seed_generated(ctx, people, desk, categories)
+    members.update(email_notifications=True)
     for index, thread in enumerate(THREADS):
         question = question_ask(
             author=demo_login if index < 2 else ctx.rng.choice(people),
@@ -344,8 +882,9 @@ def seed(ctx: DemoContext) -> str:
         )
         answers += _discuss(ctx, thread, question, people)
         accepted += thread.accepted is not None
-    unanswered = sum(not t.answers for t in THREADS)
+    questions += len(THREADS)
+    unanswered = Question.objects.filter(answer_count=0).count()
     return (
-        f"{len(THREADS)} questions, {answers} answers ({accepted} accepted, "
-        f"{unanswered} unanswered)"
+        f"{questions} questions, {answers} answers ({accepted} accepted, "
+        f"{unanswered} unanswered), {Vote.objects.count()} votes"
     )

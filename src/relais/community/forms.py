@@ -134,3 +134,23 @@ class DuplicateForm(forms.Form):
         min_value=1,
         help_text=_("The number in its address: /entraide/questions/<number>/"),
     )
+
+
+class FlagDecisionForm(forms.Form):
+    """The moderation queue: dismiss a flag (the post stays) or hide its post (reason
+    required, logged)."""
+
+    RESOLVE = "resolve"
+    HIDE = "hide"
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[(RESOLVE, _("Dismiss the flag")), (HIDE, _("Hide the post"))],
+    )
+    reason = forms.CharField(label=_("Reason (logged)"), max_length=300, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == self.HIDE and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give a reason."))
+        return data

@@ -148,7 +148,16 @@ class Question(TimeStampedModel):
                 fields=["is_hidden", "answer_count", "-created_at"], name="community_q_unans"
             ),
             models.Index(fields=["is_hidden", "-score"], name="community_q_score"),
+            # Moderators' lists (no visibility filter), newest first.
+            models.Index(fields=["-created_at", "-id"], name="community_q_created"),
+            # The unanswered tab, counted and paged on the index alone.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(is_hidden=False, answer_count=0, status="open"),
+                name="community_q_unans_open",
+            ),
         ]
+        # PostgreSQL also has a GIN index on `tags` (migration 0003) for the tag lists.
 
     def __str__(self) -> str:
         return self.title

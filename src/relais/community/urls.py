@@ -9,6 +9,7 @@ urlpatterns = [
     path("entraide/poser/", views.question_ask, name="ask"),
     path("entraide/questions/<int:pk>/", views.question_detail, name="question"),
     path("entraide/questions/<int:pk>/modifier/", views.question_edit, name="edit"),
+    path("entraide/questions/<int:pk>/historique/", views.question_history, name="history"),
     path("entraide/questions/<int:pk>/repondre/", views.answer_create, name="answer"),
     path("entraide/questions/<int:pk>/commenter/", views.comment_create, name="comment"),
     path("entraide/questions/<int:pk>/voter/", views.vote, name="vote"),
@@ -20,6 +21,11 @@ urlpatterns = [
     path("entraide/reponses/<int:answer_id>/modifier/", views.answer_edit, name="answer_edit"),
     path("entraide/reponses/<int:answer_id>/accepter/", views.answer_accept, name="accept"),
     path(
+        "entraide/reponses/<int:answer_id>/historique/",
+        views.answer_history,
+        name="answer_history",
+    ),
+    path(
         "entraide/reponses/<int:answer_id>/vers-article/",
         views.answer_to_article,
         name="to_article",
@@ -29,4 +35,10 @@ urlpatterns = [
     path("entraide/classement/", views.leaderboard, name="leaderboard"),
     path("entraide/rejoindre/", views.join, name="join"),
     path("entraide/notifications/", views.notifications, name="notifications"),
+    path("entraide/moderation/", views.moderation_queue, name="moderation"),
+    path(
+        "entraide/moderation/signalements/<int:flag_id>/",
+        views.flag_decide,
+        name="flag_decide",
+    ),
 ]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
+from relais.core.diff import DiffLine, line_diff
 from relais.kb.models import Article, ArticleState, ArticleVersion
 from relais.kb.permissions import article_policy
 
@@ -35,22 +34,8 @@ def related_articles(viewer: Any, article: Article) -> list[Article]:
     return list(visible.filter(pk__in=article.related.values("pk")).only("id", "title")[:10])
 
 
-@dataclass(frozen=True)
-class DiffLine:
-    kind: str  # "same" | "added" | "removed"
-    text: str
-
-
 def version_diff(old: ArticleVersion, new: ArticleVersion) -> list[DiffLine]:
     """Line-by-line differences of two versions (title first)."""
-    a = [f"# {old.title}", *old.body.splitlines()]
-    b = [f"# {new.title}", *new.body.splitlines()]
-    lines: list[DiffLine] = []
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            lines += [DiffLine("same", t) for t in a[i1:i2]]
-            continue
-        lines += [DiffLine("removed", t) for t in a[i1:i2]]
-        lines += [DiffLine("added", t) for t in b[j1:j2]]
-    return lines
+    return line_diff(
+        [f"# {old.title}", *old.body.splitlines()], [f"# {new.title}", *new.body.splitlines()]
+    )
