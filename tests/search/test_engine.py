@@ -141,3 +141,15 @@ def test_query_count_does_not_grow_with_the_hits(
     with django_assert_max_num_queries(5):
         many = search("wifi", collaborator)
     assert len(few.hits) == 3 and len(many.hits) == 10
+
+
+def test_a_question_closed_as_duplicate_leaves_the_index(collaborator, supervisor):
+    from relais.community.services import member_join, question_close_duplicate
+
+    member_join(user=collaborator)
+    original = question_ask(author=collaborator, title="Imprimante bloquée", body="Bourrage.")
+    again = question_ask(author=collaborator, title="Imprimante bloquée encore", body="Bourrage.")
+    assert len(search("imprimante", collaborator, kinds=["question"]).hits) == 2
+    question_close_duplicate(question=again, original=original, actor=supervisor)
+    hits = search("imprimante", collaborator, kinds=["question"]).hits
+    assert [h.object_id for h in hits] == [original.pk]

@@ -22,6 +22,7 @@ from relais.community.services import (
     answer_post,
     member_join,
     question_ask,
+    question_close_duplicate,
     vote_cast,
 )
 from relais.core.demo import DemoContext
@@ -721,8 +722,8 @@ AS_IT = (
 )
 
 
-def _generated_threads(ctx: DemoContext, count: int) -> list[tuple[Topic, str, str]]:
-    """`count` distinct (topic, title, body) from the building blocks."""
+def _generated_threads(ctx: DemoContext, count: int) -> list[tuple[Topic, str, str, str]]:
+    """`count` distinct (topic, problem title, title suffix, body) from the building blocks."""
     combos = [
         (topic, problem, suffix)
         for topic in TOPICS
@@ -750,7 +751,7 @@ def _generated_threads(ctx: DemoContext, count: int) -> list[tuple[Topic, str, s
             )
             if part
         )
-        threads.append((topic, f"{title}{suffix}", body))
+        threads.append((topic, title, suffix, body))
     return threads
 
 
@@ -764,7 +765,11 @@ def _seed_generated(
     now = timezone.now()
     question_dates: list[Question] = []
     answer_dates: list[Answer] = []
-    for topic, title, body in _generated_threads(ctx, count):
+    moderator = User.objects.filter(role__in=[Role.ADMIN, Role.SUPERVISOR], is_active=True).first()
+    originals: dict[str, Question] = {}
+    duplicates: list[tuple[Question, Question]] = []
+    for topic, problem, suffix, body in _generated_threads(ctx, count):
+        title = f"{problem}{suffix}"
         author = ctx.rng.choice(people)
         question = question_ask(
             author=author,
@@ -811,9 +816,18 @@ def _seed_generated(
         question.created_at = asked
         question.last_activity_at = asked + timedelta(hours=ctx.rng.uniform(1, 48))
         question_dates.append(question)
+        # The same problem asked again: moderators close it as a duplicate of the first one,
+        # which keeps the answers of both and leaves one entry in the search.
+        if problem in originals:
+            duplicates.append((question, originals[problem]))
+        else:
+            originals[problem] = question
         for index, answer in enumerate(posted):
             answer.created_at = asked + timedelta(hours=ctx.rng.uniform(0.2, 4) * (index + 1))
             answer_dates.append(answer)
+    if moderator is not None:
+        for duplicate, original in duplicates:
+            question_close_duplicate(question=duplicate, original=original, actor=moderator)
     # The services date everything now; the generated threads spread over the last months
     # (before the hand-written ones, which stay the newest).
     Question.objects.bulk_update(question_dates, ["created_at", "last_activity_at"], 500)

@@ -22,6 +22,8 @@ class QuestionSource(Source):
     def document(self, obj: Question) -> IndexDoc | None:
         if obj.is_hidden:  # a hidden question leaves the index until shown again
             return None
+        if obj.duplicate_of_id:  # its original is found instead (and carries the answer)
+            return None
         text = markdown_to_text(obj.body)
         answer = obj.accepted_answer
         if answer is not None and not answer.is_hidden:
