@@ -796,3 +796,22 @@ def test_question_page_queries_do_not_grow_with_answers(asker, django_assert_max
     c = client_for(asker)
     with django_assert_max_num_queries(20):
         c.get(question.get_absolute_url())
+
+
+def test_a_member_turns_community_emails_off_and_on(asker):
+    from relais.community.models import Member
+
+    client = client_for(asker)
+    page = client.get(reverse("community:join")).content.decode()
+    assert 'name="email" value="0"' in page
+    assert client.post(reverse("community:join"), {"email": "0"}).status_code == 302
+    assert Member.objects.get(pk=asker.pk).email_notifications is False
+    assert 'name="email" value="1"' in client.get(reverse("community:join")).content.decode()
+    client.post(reverse("community:join"), {"email": "1"})
+    assert Member.objects.get(pk=asker.pk).email_notifications is True
+
+
+def test_a_non_member_has_no_email_preference(collaborator):
+    client = client_for(collaborator)
+    assert 'name="email"' not in client.get(reverse("community:join")).content.decode()
+    assert client.post(reverse("community:join"), {"email": "0"}).status_code in (403, 404)

@@ -16,7 +16,7 @@ from relais.accounts.models import OrgUnit, User
 from relais.accounts.selectors import current_user
 from relais.community import selectors, services
 from relais.community.models import Member
-from relais.community.permissions import is_member
+from relais.community.permissions import is_member, member_of
 from relais.community.views._common import _require, policy
 
 
@@ -24,6 +24,11 @@ from relais.community.views._common import _require, policy
 @require_http_methods(["GET", "POST"])
 def join(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
+    if request.method == "POST" and "email" in request.POST:
+        _require(user, "notifications")
+        services.member_set_notifications(user=user, email=request.POST.get("email") == "1")
+        messages.success(request, _("Your e-mail preference is saved."))
+        return redirect("community:join")
     if request.method == "POST":
         joining = request.POST.get("member") == "1"
         if joining == is_member(user):  # already so (a second click, another tab)
@@ -42,6 +47,7 @@ def join(request: HttpRequest) -> HttpResponse:
         {
             "is_member": is_member(user),
             "member_count": selectors.member_count(),
+            "membership": member_of(user),
         },
     )
 
