@@ -72,3 +72,24 @@ def test_remote_images_are_removed_and_local_ones_kept(editor, collaborator):
     html = client_for(collaborator).get(reverse("kb:detail", args=[article.pk])).content.decode()
     assert "tracker.example" not in html
     assert 'src="/connaissances/images/1/"' in html
+
+
+def test_images_of_a_deleted_article_are_swept_and_others_kept(
+    public_article, draft_article, agent
+):
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+
+    from relais.kb.services import article_images_sweep_orphans
+
+    upload(client_for(agent), public_article, "garder.png", PNG)
+    upload(client_for(agent), draft_article, "jeter.png", PNG)
+    kept, gone = (
+        ArticleImage.objects.get(article=public_article).storage_name,
+        ArticleImage.objects.get(article=draft_article).storage_name,
+    )
+    draft_article.delete()
+    assert article_images_sweep_orphans(older_than=timedelta(0)) == 1
+    assert default_storage.exists(kept) and not default_storage.exists(gone)
+    assert article_images_sweep_orphans(older_than=timedelta(0)) == 0

@@ -153,3 +153,19 @@ def test_a_question_closed_as_duplicate_leaves_the_index(collaborator, superviso
     question_close_duplicate(question=again, original=original, actor=supervisor)
     hits = search("imprimante", collaborator, kinds=["question"]).hits
     assert [h.object_id for h in hits] == [original.pk]
+
+
+def test_a_deflection_only_points_to_an_answer_the_user_may_find(publish, collaborator, agent):
+    from relais.search.models import Deflection
+    from relais.search.services import AnswerUnavailable, deflection_record
+
+    internal = publish("Console jetons", "Réservé.", audience=Audience.AGENTS)
+    with pytest.raises(AnswerUnavailable):
+        deflection_record(user=collaborator, query="jeton", kind="article", object_id=internal.pk)
+    with pytest.raises(AnswerUnavailable):
+        deflection_record(user=collaborator, query="jeton", kind="poster", object_id=1)
+    _deflection, hit = deflection_record(
+        user=agent, query="jeton", kind="article", object_id=internal.pk
+    )
+    assert hit.url == f"/connaissances/{internal.pk}/"
+    assert Deflection.objects.count() == 1

@@ -8,11 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from relais.accounts.models import ApiToken, OrgUnit, Site, Team, User
-from relais.core.permissions import M, Policy
-
-
-def _authenticated(user: User | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and user.is_active)
+from relais.core.permissions import M, Policy, is_active_user
 
 
 def _pk(user: User | AnonymousUser) -> int:
@@ -20,11 +16,11 @@ def _pk(user: User | AnonymousUser) -> int:
 
 
 def is_staff_member(user: User | AnonymousUser) -> bool:
-    return _authenticated(user) and isinstance(user, User) and user.is_staff_member
+    return is_active_user(user) and isinstance(user, User) and user.is_staff_member
 
 
 def is_admin(user: User | AnonymousUser) -> bool:
-    return _authenticated(user) and isinstance(user, User) and user.is_admin
+    return is_active_user(user) and isinstance(user, User) and user.is_admin
 
 
 class UserPolicy(Policy[User]):
@@ -38,7 +34,7 @@ class UserPolicy(Policy[User]):
         if action == "view":
             if is_staff_member(user):
                 return qs
-            if _authenticated(user):
+            if is_active_user(user):
                 return qs.filter(pk=_pk(user))
             return qs.none()
         if action in {"update", "deactivate", "change_role"}:
@@ -53,9 +49,9 @@ class UserPolicy(Policy[User]):
         if obj is None:
             return False
         if action == "view":
-            return is_staff_member(user) or (_authenticated(user) and obj.pk == user.pk)
+            return is_staff_member(user) or (is_active_user(user) and obj.pk == user.pk)
         if action == "update_profile":
-            return _authenticated(user) and obj.pk == user.pk
+            return is_active_user(user) and obj.pk == user.pk
         if action in {"update", "change_role"}:
             return is_admin(user)
         if action == "deactivate":
@@ -73,13 +69,13 @@ class ReferenceDataPolicy(Policy[M]):
 
     def scope(self, user: User | AnonymousUser, action: str = "view") -> QuerySet[M]:
         manager = self.model._default_manager
-        if (action == "view" and _authenticated(user)) or is_admin(user):
+        if (action == "view" and is_active_user(user)) or is_admin(user):
             return manager.all()
         return manager.none()
 
     def can(self, user: User | AnonymousUser, action: str, obj: M | None = None) -> bool:
         if action in {"view", "list"}:
-            return _authenticated(user)
+            return is_active_user(user)
         return is_admin(user)
 
 
@@ -107,12 +103,12 @@ class ApiTokenPolicy(Policy[ApiToken]):
     def scope(self, user: User | AnonymousUser, action: str = "view") -> QuerySet[ApiToken]:
         if is_admin(user):
             return ApiToken.objects.all()
-        if _authenticated(user):
+        if is_active_user(user):
             return ApiToken.objects.filter(user_id=_pk(user))
         return ApiToken.objects.none()
 
     def can(self, user: User | AnonymousUser, action: str, obj: ApiToken | None = None) -> bool:
-        if not _authenticated(user):
+        if not is_active_user(user):
             return False
         if action in {"list", "create"}:
             return True

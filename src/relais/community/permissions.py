@@ -25,7 +25,7 @@ from django.db.models import Q, QuerySet
 
 from relais.community.choices import QuestionStatus
 from relais.community.models import Answer, Comment, Member, Question
-from relais.core.permissions import Policy
+from relais.core.permissions import Policy, is_active_user
 from relais.tickets.permissions import is_desk, sees_everything
 
 _NO_MEMBER = object()
@@ -34,13 +34,9 @@ _NO_MEMBER = object()
 MODEL_ACTIONS = frozenset({"list", "join", "leave", "ask", "follow", "notifications"})
 
 
-def _active(user: Any) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
-
-
 def member_of(user: Any) -> Member | None:
     """The user's membership, looked up once per request (cached on the user object)."""
-    if not _active(user):
+    if not is_active_user(user):
         return None
     cached = getattr(user, "_community_member", _NO_MEMBER)
     if cached is _NO_MEMBER:
@@ -77,7 +73,7 @@ class CommunityPolicy(Policy[Question]):
     # -- querysets ---------------------------------------------------------------------------
     def scope(self, user: Any, action: str = "view") -> QuerySet[Question]:
         qs = Question.objects.all()
-        if not _active(user):
+        if not is_active_user(user):
             return qs.none()
         if is_moderator(user):
             return qs
@@ -85,7 +81,7 @@ class CommunityPolicy(Policy[Question]):
 
     def answers_scope(self, user: Any) -> QuerySet[Answer]:
         qs = Answer.objects.filter(question__in=self.scope(user).values("pk"))
-        if not _active(user) or is_moderator(user):
+        if not is_active_user(user) or is_moderator(user):
             return qs
         return qs.filter(Q(is_hidden=False) | Q(author_id=user.pk))
 
@@ -114,7 +110,7 @@ class CommunityPolicy(Policy[Question]):
         return isinstance(obj, Member)
 
     def can(self, user: Any, action: str, obj: Any = None) -> bool:
-        if not _active(user):
+        if not is_active_user(user):
             return False
         if obj is None:
             return self._can_model(user, action)

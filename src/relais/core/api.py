@@ -76,7 +76,9 @@ def docs_access(view: Any) -> Any:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         authorization = request.META.get("HTTP_AUTHORIZATION", "")
         user = getattr(request, "user", None)
-        allowed = bool(user is not None and user.is_authenticated and user.is_active)
+        from relais.core.permissions import is_active_user
+
+        allowed = is_active_user(user)
         if not allowed and authorization.startswith("Bearer "):
             from relais.accounts.services import token_authenticate
 

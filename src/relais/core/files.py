@@ -30,8 +30,9 @@ import hashlib
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 import filetype
@@ -368,6 +369,29 @@ def store_upload(
         sha256=measured.digest.hexdigest(),
         content_type=content_type,
     )
+
+
+def sweep_orphans(*, folder: str, referenced: Callable[[str], bool], older_than: timedelta) -> int:
+    """Remove the files of `folder` that no row references any more (an upload whose
+    transaction rolled back, a deleted object), once older than `older_than`; returns how many.
+    `referenced(storage_name)` asks the owning app."""
+    import os
+    from pathlib import Path
+
+    root = Path(settings.MEDIA_ROOT)
+    base = root / folder
+    if not _FOLDER.fullmatch(folder) or not base.exists():
+        return 0
+    limit = timezone.now().timestamp() - older_than.total_seconds()
+    removed = 0
+    for path in base.rglob("*"):
+        if not path.is_file() or path.stat().st_mtime > limit:
+            continue
+        storage_name = os.path.relpath(path, root).replace(os.sep, "/")
+        if not referenced(storage_name):
+            delete_stored(storage_name)
+            removed += 1
+    return removed
 
 
 def delete_stored(storage_name: str) -> None:

@@ -44,8 +44,13 @@ class Policy(ABC, Generic[M]):
             raise Http404 from exc
 
 
+def is_active_user(user: Any) -> bool:
+    """Signed in with an account that is still active (every policy starts here)."""
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
 def _is_admin(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and getattr(user, "is_admin", False))
+    return is_active_user(user) and bool(getattr(user, "is_admin", False))
 
 
 class AdminOnlyPolicy(Policy[M]):

@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from relais.core.permissions import Policy
+from relais.core.permissions import Policy, is_active_user
 from relais.kb.models import Article, ArticleState, Audience
 from relais.tickets.permissions import is_desk, sees_everything
 
@@ -24,21 +24,17 @@ DESK_ACTIONS = frozenset({"edit", "history", "submit", "unpublish"})
 EDITOR_ACTIONS = frozenset({"publish", "archive"})
 
 
-def _active(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active)
-
-
 class ArticlePolicy(Policy[Article]):
     model = Article
 
     def audiences(self, user: Any) -> tuple[str, ...]:
         if is_desk(user):
             return (Audience.EVERYONE, Audience.AGENTS)
-        return (Audience.EVERYONE,) if _active(user) else ()
+        return (Audience.EVERYONE,) if is_active_user(user) else ()
 
     def scope(self, user: Any, action: str = "view") -> QuerySet[Article]:
         qs = Article.objects.all()
-        if not _active(user):
+        if not is_active_user(user):
             return qs.none()
         if is_desk(user):
             if action in READ_ACTIONS or action in DESK_ACTIONS:
@@ -49,7 +45,7 @@ class ArticlePolicy(Policy[Article]):
         return qs.none()
 
     def can(self, user: Any, action: str, obj: Article | None = None) -> bool:
-        if not _active(user):
+        if not is_active_user(user):
             return False
         if action == "create":
             return is_desk(user)

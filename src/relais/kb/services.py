@@ -295,3 +295,14 @@ def article_image_add(*, article: Article, actor: User, upload: UploadedFile) ->
         sha256=stored.sha256,
         uploaded_by=actor,
     )
+
+
+def article_images_sweep_orphans(*, older_than: timedelta) -> int:
+    """Remove image files no article references (deleted articles, rolled-back uploads)."""
+    from relais.core.files import sweep_orphans
+
+    return sweep_orphans(
+        folder="kb/images",
+        referenced=lambda name: ArticleImage.objects.filter(storage_name=name).exists(),
+        older_than=older_than,
+    )

@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from relais.accounts.selectors import current_user
 from relais.core.api import ApiError, ErrorOut
-from relais.search import registry, selectors, services
+from relais.search import registry, services
 from relais.search.engine import MAX_QUERY_LENGTH, search
 
 router = Router(tags=["search"])
@@ -90,9 +90,10 @@ def search_view(request: HttpRequest, params: Query[SearchParams]) -> dict[str, 
 )
 def deflection_create(request: HttpRequest, payload: DeflectionIn) -> Status:
     user = current_user(request)
-    if selectors.visible_hit(user, payload.kind, payload.id) is None:
-        raise ApiError(404, "No such answer.", "not_found")
-    services.deflection_record(
-        user=user, query=payload.query, kind=payload.kind, object_id=payload.id
-    )
+    try:
+        services.deflection_record(
+            user=user, query=payload.query, kind=payload.kind, object_id=payload.id
+        )
+    except services.AnswerUnavailable as exc:
+        raise ApiError(404, "No such answer.", "not_found") from exc
     return Status(201, {"kind": payload.kind, "id": payload.id})

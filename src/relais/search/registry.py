@@ -11,6 +11,8 @@ from typing import Any
 from django.db import models
 from django.utils.functional import Promise
 
+from relais.core.permissions import is_active_user
+
 
 @dataclass(frozen=True)
 class IndexDoc:
@@ -59,7 +61,7 @@ class Source(ABC):
 
     def visible_to(self, user: Any) -> bool:
         """Whether the user may search this kind at all."""
-        return bool(user.is_authenticated and user.is_active)
+        return is_active_user(user)
 
 
 _SOURCES: dict[str, Source] = {}

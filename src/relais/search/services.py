@@ -191,10 +191,24 @@ def zero_result_record(query: str) -> None:
         )
 
 
-def deflection_record(*, user: Any, query: str, kind: str, object_id: int) -> Deflection:
-    return Deflection.objects.create(
+class AnswerUnavailable(Exception):
+    """The answer named by a deflection does not exist or the user may not find it."""
+
+
+def deflection_record(
+    *, user: Any, query: str, kind: str, object_id: int
+) -> tuple[Deflection, SearchEntry]:
+    """ "This solved my problem": only for an answer the user may find (else
+    AnswerUnavailable); returns the deflection and the answer's index entry (its URL)."""
+    from relais.search.selectors import visible_hit
+
+    hit = visible_hit(user, kind, object_id)
+    if hit is None:
+        raise AnswerUnavailable
+    deflection = Deflection.objects.create(
         user=user if getattr(user, "is_authenticated", False) else None,
         query=query[:200],
         kind=kind,
         object_id=object_id,
     )
+    return deflection, hit

@@ -92,13 +92,13 @@ def deflect(request: HttpRequest) -> HttpResponse:
         object_id = int(raw_id)
     except ValueError:
         object_id = 0
-    hit = selectors.visible_hit(user, kind, object_id)
-    if hit is None:
+    try:
+        _deflection, hit = services.deflection_record(
+            user=user, query=request.POST.get("title", ""), kind=kind, object_id=object_id
+        )
+    except services.AnswerUnavailable:
         messages.error(request, _("This answer is no longer available."))
         return redirect("tickets:new")
-    services.deflection_record(
-        user=user, query=request.POST.get("title", ""), kind=kind, object_id=object_id
-    )
     messages.success(request, _("Glad it helped! No request was opened. Here is the answer again."))
     target = hit.url
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

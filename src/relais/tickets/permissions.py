@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from relais.accounts.choices import Role
-from relais.core.permissions import Policy
+from relais.core.permissions import Policy, is_active_user
 from relais.tickets.choices import MessageKind, TicketStatus
 from relais.tickets.models import Attachment, DeskSettings, Ticket, TicketMessage
 
@@ -42,20 +42,16 @@ DESK_ACTIONS = frozenset(
 SUPERVISOR_ONLY = frozenset({"bulk", "merge"})
 
 
-def _active(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active)
-
-
 def _role(user: Any) -> str:
     return cast(str, getattr(user, "role", ""))
 
 
 def is_desk(user: Any) -> bool:
-    return _active(user) and _role(user) in {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}
+    return is_active_user(user) and _role(user) in {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}
 
 
 def sees_everything(user: Any) -> bool:
-    return _active(user) and _role(user) in {Role.SUPERVISOR, Role.ADMIN}
+    return is_active_user(user) and _role(user) in {Role.SUPERVISOR, Role.ADMIN}
 
 
 def team_ids(user: Any) -> frozenset[int]:
@@ -63,7 +59,9 @@ def team_ids(user: Any) -> frozenset[int]:
     cached = getattr(user, "_relais_team_ids", None)
     if cached is None:
         cached = (
-            frozenset(user.teams.values_list("pk", flat=True)) if _active(user) else frozenset()
+            frozenset(user.teams.values_list("pk", flat=True))
+            if is_active_user(user)
+            else frozenset()
         )
         user._relais_team_ids = cached
     return cast(frozenset[int], cached)
@@ -74,7 +72,7 @@ class TicketPolicy(Policy[Ticket]):
 
     def visible(self, user: Any, ticket: Ticket) -> bool:
         """`scope` answered for one ticket, in Python where possible."""
-        if not _active(user):
+        if not is_active_user(user):
             return False
         if sees_everything(user):
             return True
@@ -92,7 +90,7 @@ class TicketPolicy(Policy[Ticket]):
 
     def scope(self, user: Any, action: str = "view") -> QuerySet[Ticket]:
         qs = Ticket.objects.all()
-        if not _active(user):
+        if not is_active_user(user):
             return qs.none()
         if sees_everything(user):
             return qs
@@ -113,7 +111,7 @@ class TicketPolicy(Policy[Ticket]):
         """`scope(user)` as one column of primary keys. For a collaborator, a UNION of three
         indexed lookups (requested, opened, watched) rather than one OR that the database can
         only answer by reading every ticket; the same set (tested)."""
-        if not _active(user) or _role(user) != Role.COLLABORATOR:
+        if not is_active_user(user) or _role(user) != Role.COLLABORATOR:
             return self.scope(user).values("pk")
         requested = Ticket.objects.filter(requester_id=user.pk).order_by().values("pk")
         opened = Ticket.objects.filter(created_by_id=user.pk).order_by().values("pk")
@@ -136,7 +134,7 @@ class TicketPolicy(Policy[Ticket]):
         return ticket.requester_id == user.pk or ticket.created_by_id == user.pk
 
     def can(self, user: Any, action: str, obj: Ticket | None = None) -> bool:
-        if not _active(user):
+        if not is_active_user(user):
             return False
         if action in {"list", "create"}:
             return True

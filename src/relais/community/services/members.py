@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from relais.community.models import Follow, Member
 from relais.community.permissions import forget_membership, member_of
-from relais.community.services._common import _active
 from relais.community.services.votes import reputation_recompute
+from relais.core.permissions import is_active_user
 from relais.tickets.permissions import sees_everything
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def _ensure_participant(user: User) -> None:
 @transaction.atomic
 def member_join(*, user: User) -> Member:
     """Join the community (idempotent)."""
-    if not _active(user):
+    if not is_active_user(user):
         raise PermissionDenied
     member, created = Member.objects.get_or_create(user=user)
     forget_membership(user)
@@ -48,7 +48,7 @@ def member_join(*, user: User) -> Member:
 def member_leave(*, user: User) -> None:
     """Leave the community: posts stay; follows and the membership (with its moderator mark)
     go. Reputation is recomputed from the rows if the person joins again."""
-    if not _active(user):
+    if not is_active_user(user):
         raise PermissionDenied
     Follow.objects.filter(user=user).delete()
     Member.objects.filter(pk=user.pk).delete()

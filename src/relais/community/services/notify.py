@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from relais.community.choices import NotificationKind
 from relais.community.models import Follow, Member, Notification, Question
 from relais.community.permissions import community_policy
-from relais.community.services._common import _active, _clean_tags, _one_target, _require
+from relais.community.services._common import _clean_tags, _one_target, _require
+from relais.core.permissions import is_active_user
 
 if TYPE_CHECKING:
     from relais.accounts.models import User
@@ -162,7 +163,7 @@ def follow_set(
 
 @transaction.atomic
 def notifications_mark_read(*, actor: User, ids: Sequence[int] | None = None) -> int:
-    if not _active(actor):
+    if not is_active_user(actor):
         raise PermissionDenied
     qs = Notification.objects.filter(user=actor, read_at__isnull=True)
     if ids is not None:

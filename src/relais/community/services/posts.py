@@ -19,7 +19,6 @@ from relais.community.services._common import (
     COMMENT_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     ConflictError,
-    _active,
     _check_rate,
     _clean_tags,
     _describe,
@@ -33,6 +32,7 @@ from relais.community.services._common import (
 from relais.community.services.members import _ensure_participant
 from relais.community.services.notify import _followers, _notify, _notify_mentions
 from relais.community.services.votes import _reputation_refresh, badges_award
+from relais.core.permissions import is_active_user
 
 if TYPE_CHECKING:
     from relais.accounts.models import User
@@ -49,7 +49,7 @@ def question_ask(
     category: Category | None = None,
     external_id: str = "",
 ) -> Question:
-    if not _active(author):
+    if not is_active_user(author):
         raise PermissionDenied
     _ensure_participant(author)
     _require(community_policy.can(author, "ask"))
@@ -126,7 +126,7 @@ def question_close_duplicate(*, question: Question, original: Question, actor: U
 
 @transaction.atomic
 def answer_post(*, question: Question, author: User, body: str, as_it: bool = False) -> Answer:
-    if not _active(author):
+    if not is_active_user(author):
         raise PermissionDenied
     locked = Question.objects.select_for_update(no_key=True).get(pk=question.pk)
     if as_it:
@@ -212,7 +212,7 @@ def comment_post(
     *, actor: User, body: str, question: Question | None = None, answer: Answer | None = None
 ) -> Comment:
     _one_target(question=question, answer=answer)
-    if not _active(actor):
+    if not is_active_user(actor):
         raise PermissionDenied
     target: Question | Answer
     if answer is not None:

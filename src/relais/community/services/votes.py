@@ -33,10 +33,10 @@ from relais.community.services._common import (
     REPUTATION_ANSWER_UP,
     REPUTATION_QUESTION_UP,
     TEN_ACCEPTED,
-    _active,
     _one_target,
     _require,
 )
+from relais.core.permissions import is_active_user
 
 if TYPE_CHECKING:
     from relais.accounts.models import User
@@ -64,7 +64,7 @@ def vote_cast(
         assert answer is not None
         target = Answer.objects.select_for_update(no_key=True).get(pk=answer.pk)
         target.question = Question.objects.get(pk=target.question_id)
-    if _active(actor) and target.author_id == actor.pk:
+    if is_active_user(actor) and target.author_id == actor.pk:
         raise PermissionDenied(_("You cannot vote on your own post."))
     _require(community_policy.can(actor, "vote", target))
     votes = Vote.objects.filter(user=actor, **{kind: target})
@@ -131,7 +131,7 @@ def _reputation_refresh(user_ids: set[int | None]) -> None:
 def badges_award(user: User) -> list[Badge]:
     """Award the badges `user` has earned and not yet received (first answer; ten answers
     accepted on others' questions). Badges are never taken back."""
-    if not _active(user):
+    if not is_active_user(user):
         return []
     earned: list[str] = []
     have = set(Badge.objects.filter(user=user, period="").values_list("code", flat=True))

@@ -1041,27 +1041,13 @@ def tickets_auto_close(*, now: Any = None) -> int:
 def attachments_sweep_orphans(*, older_than: Any) -> int:
     """Remove stored attachment files that no row references (a transaction that rolled back
     after the upload was written), once they are older than `older_than`."""
-    import os
-    from pathlib import Path
+    from relais.core.files import sweep_orphans
 
-    from django.conf import settings
-
-    from relais.core.files import delete_stored
-
-    root = Path(settings.MEDIA_ROOT)
-    folder = root / "attachments"
-    if not folder.exists():
-        return 0
-    limit = timezone.now().timestamp() - older_than.total_seconds()
-    removed = 0
-    for path in folder.rglob("*"):
-        if not path.is_file() or path.stat().st_mtime > limit:
-            continue
-        storage_name = os.path.relpath(path, root).replace(os.sep, "/")
-        if not Attachment.objects.filter(storage_name=storage_name).exists():
-            delete_stored(storage_name)
-            removed += 1
-    return removed
+    return sweep_orphans(
+        folder="attachments",
+        referenced=lambda name: Attachment.objects.filter(storage_name=name).exists(),
+        older_than=older_than,
+    )
 
 
 def notification_preferences_set(*, user: User, muted: Sequence[str]) -> None:
