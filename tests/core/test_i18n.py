@@ -10,15 +10,19 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from relais.core.management.commands.compiletranslations import catalogue_paths
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
 
-def test_french_catalogue_is_complete():
-    catalogue = polib.pofile(str(Path(settings.LOCALE_PATHS[0]) / "fr/LC_MESSAGES/django.po"))
-    assert catalogue.untranslated_entries() == []
-    assert catalogue.fuzzy_entries() == []
+def test_french_catalogues_are_complete():
+    paths = catalogue_paths()
+    assert Path(settings.LOCALE_PATHS[0]) / "fr/LC_MESSAGES/django.po" in paths
+    for path in paths:
+        catalogue = polib.pofile(str(path))
+        assert catalogue.untranslated_entries() == [], path
+        assert catalogue.fuzzy_entries() == [], path
 
 
 def test_anonymous_visitor_switches_to_english_and_back():
