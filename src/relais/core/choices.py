@@ -10,6 +10,7 @@ class OutboxStatus(models.TextChoices):
 
 class OutboxKind(models.TextChoices):
     EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook")
 
 
 class AuditAction(models.TextChoices):
@@ -28,3 +29,9 @@ class AuditAction(models.TextChoices):
     OUTBOX_DEAD = "outbox.dead", _("Outbox message dead-lettered")
     OUTBOX_RETRY = "outbox.retry", _("Outbox message requeued")
     COMMUNITY_MODERATION = "community.moderation", _("Peer-help moderation")
+    ASSET_CHANGE = "asset.change", _("Asset changed")
+    ASSET_IMPORT = "asset.import", _("Assets imported")
+    MONITORING_CONFIG = "monitoring.config", _("Monitoring configuration changed")
+    SECRET_CHANGE = "secret.change", _("Secret changed")
+    MAILBOX_CHANGE = "mailbox.change", _("Mailbox settings changed")
+    MAIL_QUARANTINE = "mail.quarantine", _("Inbound e-mail released or discarded")
