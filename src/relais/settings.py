@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "relais.search",
     "relais.kb",
     "relais.community",
+    "relais.mail",
 ]
 
 MIDDLEWARE = [
@@ -395,6 +396,22 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = required("DEFAULT_FROM_EMAIL", "Relais <relais@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_MESSAGE_ID_DOMAIN = env_str("RELAIS_MESSAGE_ID_DOMAIN", "relais.localhost")
+
+# --- E-mail channel (relais.mail) ---------------------------------------------------------------
+# Secrets stored in the database (mailbox passwords…) are sealed with this key; comma-separated
+# for rotation (new first). Defaults to a key derived from SECRET_KEY.
+RELAIS_SECRETS_KEY = env_str("RELAIS_SECRETS_KEY")
+# The desk's address: where replies go (Reply-To of every ticket mail). Mail From it is ours.
+MAIL_DESK_ADDRESS = env_str("RELAIS_MAIL_DESK_ADDRESS")
+# A raw message larger than this is kept but not turned into a ticket (set aside).
+MAIL_MAX_MESSAGE_BYTES = env_int("RELAIS_MAIL_MAX_MESSAGE_MB", 40) * 1024 * 1024
+# More than MAIL_SENDER_BURST messages from one address within MAIL_SENDER_WINDOW_MINUTES stop
+# automatic replies to it (and alert the administrators once).
+MAIL_SENDER_BURST = env_int("RELAIS_MAIL_SENDER_BURST", 10)
+MAIL_SENDER_WINDOW_MINUTES = env_int("RELAIS_MAIL_SENDER_WINDOW_MINUTES", 10)
+# CA bundle to verify IMAP servers with (default: the system's).
+MAIL_IMAP_CA_FILE = env_str("RELAIS_MAIL_IMAP_CA_FILE")
+MAIL_IMAP_TIMEOUT = env_int("RELAIS_MAIL_IMAP_TIMEOUT", 30)
 
 # --- Metrics ----------------------------------------------------------------------------------
 METRICS_TOKEN = env_str("RELAIS_METRICS_TOKEN")

@@ -323,6 +323,29 @@ class _MeasuredUpload(File):
             yield chunk
 
 
+def check_upload(
+    *,
+    head: bytes,
+    size: int | None,
+    filename: str,
+    max_bytes: int | None = None,
+    allowed_types: tuple[str, ...] | None = None,
+) -> str:
+    """The checks `store_upload` makes before writing, for callers that must sort files
+    first (an e-mail's attachments: the refused ones are listed, the others kept). Returns
+    the sniffed type or raises `UploadRejected`. `head` is the file's first SNIFF_BYTES."""
+    limit = settings.UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
+    allowed = settings.UPLOAD_ALLOWED_TYPES if allowed_types is None else allowed_types
+    if size is not None and size > limit:
+        raise UploadRejected("too_large", _too_large_message(limit))
+    if not head:
+        raise UploadRejected("empty")
+    content_type = sniff_content_type(head[:SNIFF_BYTES], normalize_filename(filename))
+    if content_type not in allowed:
+        raise UploadRejected("type_not_allowed")
+    return content_type
+
+
 def store_upload(
     uploaded: UploadedFile,
     *,
@@ -341,18 +364,16 @@ def store_upload(
     if not _FOLDER.fullmatch(folder):
         raise ValueError(f"folder must be a fixed lowercase path, got {folder!r}")
     limit = settings.UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
-    allowed = settings.UPLOAD_ALLOWED_TYPES if allowed_types is None else allowed_types
-
-    if uploaded.size is not None and uploaded.size > limit:
-        raise UploadRejected("too_large", _too_large_message(limit))
     original_name = normalize_filename(uploaded.name or "")
     uploaded.seek(0)
     head = uploaded.read(SNIFF_BYTES)
-    if not head:
-        raise UploadRejected("empty")
-    content_type = sniff_content_type(head, original_name)
-    if content_type not in allowed:
-        raise UploadRejected("type_not_allowed")
+    content_type = check_upload(
+        head=head,
+        size=uploaded.size,
+        filename=original_name,
+        max_bytes=limit,
+        allowed_types=allowed_types,
+    )
 
     storage_name = f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
     measured = _MeasuredUpload(uploaded, limit)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -20,6 +21,9 @@ from relais.core.outbox import HANDLERS, PermanentDeliveryError
 if TYPE_CHECKING:
     from relais.accounts.models import User
 
+# Sent in the dead-lettering transaction: the owning app records the failure where people
+# will see it (a ticket mail that could not be delivered shows on the ticket).
+outbox_dead = Signal()
 logger = logging.getLogger(__name__)
 
 # How long a worker owns a message it is delivering; past that, another worker may retry it
@@ -171,6 +175,7 @@ def outbox_deliver(*, message_id: int) -> OutboxStatus | None:
                 target=message,
                 changes={"kind": message.kind, "attempts": message.attempts, "error": error},
             )
+            outbox_dead.send(sender=OutboxMessage, message=message, error=error)
         logger.warning(
             "outbox message dead-lettered",
             extra={"outbox_id": message.pk, "kind": message.kind, "attempts": message.attempts},

@@ -151,6 +151,7 @@ class EventKind(models.TextChoices):
     SLA_RECOMPUTED = "sla_recomputed", _("SLA recomputed")
     SATISFACTION = "satisfaction", _("Satisfaction rated")
     WATCHER_ADDED = "watcher_added", _("Watcher added")
+    DELIVERY_FAILED = "delivery_failed", _("E-mail delivery failed")
 
 
 class SlaKind(models.TextChoices):

@@ -236,9 +236,12 @@ def ticket_open(
     requester: User | None = None,
     channel: Channel = Channel.PORTAL,
     parent: Ticket | None = None,
+    acknowledge: bool = True,
+    watchers: Sequence[User] = (),
 ) -> Ticket:
     """Open a ticket, whatever the channel: validation, priority, routing, SLA, history,
-    attachments and notifications, in one transaction."""
+    attachments and notifications, in one transaction. `acknowledge=False` sends the
+    requester no acknowledgement (the e-mail channel's loop protection decides)."""
     requester = requester or actor
     if requester.pk != actor.pk and not permissions.is_desk(actor):
         raise PermissionDenied(_("Only the desk may open a ticket for someone else."))
@@ -299,6 +302,9 @@ def ticket_open(
         ticket.save()
         if draft.tags:
             ticket.tags.set(_tags(draft.tags))
+        extra_watchers = [w for w in watchers if w.is_active and w.pk != requester.pk]
+        if extra_watchers:
+            ticket.watchers.add(*extra_watchers)
         event_record(
             ticket=ticket,
             kind=EventKind.CREATED,
@@ -325,7 +331,8 @@ def ticket_open(
                 internal=False,
                 channel=channel,
             )
-        notify(NotificationEvent.ACKNOWLEDGEMENT, ticket, [requester], exclude_actor=False)
+        if acknowledge:
+            notify(NotificationEvent.ACKNOWLEDGEMENT, ticket, [requester], exclude_actor=False)
         if ticket.assignee_id:
             notify(NotificationEvent.ASSIGNED_TO_ME, ticket, [ticket.assignee], actor=actor)
         elif ticket.team_id:
@@ -442,6 +449,35 @@ def ticket_reply(
                 )
     ticket.refresh_from_db()
     return message
+
+
+def ticket_system_note(*, ticket: Ticket, body: str, channel: Channel) -> TicketMessage:
+    """A note written by Relais itself (an out-of-office received by mail…): the desk sees
+    it; nothing else moves (no status change, no notification)."""
+    message = TicketMessage.objects.create(
+        ticket=ticket, kind=MessageKind.NOTE, author=None, body=body[:50_000], channel=channel
+    )
+    event_record(
+        ticket=ticket,
+        kind=EventKind.NOTE_ADDED,
+        actor=None,
+        channel=channel,
+        new=message.pk,
+        internal=True,
+    )
+    return message
+
+
+def ticket_delivery_failed(*, ticket: Ticket, address: str, detail: str) -> None:
+    """A mail about the ticket could not be delivered: the desk sees it in the history."""
+    event_record(
+        ticket=ticket,
+        kind=EventKind.DELIVERY_FAILED,
+        channel=Channel.EMAIL,
+        field="e-mail",
+        new=f"{address}: {detail}".strip()[:500],
+        internal=True,
+    )
 
 
 def _propagate_to_children(parent: Ticket, *, actor: User, body: str) -> None:
