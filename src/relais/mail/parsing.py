@@ -124,6 +124,9 @@ def _walk(part: Message, parsed: ParsedMail, texts: list[str], htmls: list[str])
     """Collect the readable body and the attachments. In a multipart/alternative, the plain
     text wins for the text and the HTML is kept for display."""
     ctype = part.get_content_type()
+    if ctype == "message/rfc822":
+        _attach_message(part, parsed)
+        return
     if part.is_multipart():
         children = list(part.iter_parts()) if isinstance(part, EmailMessage) else []
         if not children:
@@ -149,20 +152,6 @@ def _walk(part: Message, parsed: ParsedMail, texts: list[str], htmls: list[str])
         return
     disposition = (part.get_content_disposition() or "").lower()
     filename = _filename(part)
-    if ctype == "message/rfc822":
-        inner = part.get_payload()
-        inner_msg = inner[0] if isinstance(inner, list) and inner else inner
-        if isinstance(inner_msg, Message):
-            parsed.forwarded.append(_parse_message(inner_msg))
-            data = inner_msg.as_bytes(policy=policy.default.clone(linesep="\r\n"))
-            parsed.attachments.append(
-                MailPart(
-                    filename=filename or "message.eml",
-                    content_type=ctype,
-                    data=data,
-                )
-            )
-        return
     is_attachment = disposition == "attachment" or (
         bool(filename) and ctype not in {"text/plain", "text/html"}
     )
@@ -185,6 +174,23 @@ def _walk(part: Message, parsed: ParsedMail, texts: list[str], htmls: list[str])
             data=data,
             content_id=content_id[0][1:-1] if content_id else "",
             inline=disposition == "inline" or bool(content_id),
+        )
+    )
+
+
+def _attach_message(part: Message, parsed: ParsedMail) -> None:
+    """A forwarded message attached whole: read its text (for the ticket) and keep it as a
+    .eml attachment."""
+    inner = part.get_payload()
+    inner_msg = inner[0] if isinstance(inner, list) and inner else inner
+    if not isinstance(inner_msg, Message):
+        return
+    parsed.forwarded.append(_parse_message(inner_msg))
+    parsed.attachments.append(
+        MailPart(
+            filename=_filename(part) or "message.eml",
+            content_type="message/rfc822",
+            data=inner_msg.as_bytes(policy=policy.default.clone(linesep="\r\n")),
         )
     )
 

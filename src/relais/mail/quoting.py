@@ -11,10 +11,9 @@ a reply is never stored empty.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from django.utils.translation import gettext_lazy as _
-from mailparser_reply import EmailReplyParser
+from mailparser_reply.parser import EmailMessage
 
 # Written at the top of every ticket mail we send, in the recipient's language.
 REPLY_MARKER = _("##- Reply above this line -##")
@@ -32,9 +31,13 @@ _FORWARD_HEADER = re.compile(
 )
 
 
-@cache
-def _parser() -> EmailReplyParser:
-    return EmailReplyParser(languages=["fr", "en"])
+def _latest(text: str) -> str:
+    """The newest reply without its signature; hyphen lists ("- redémarré") are content."""
+    parsed = EmailMessage(text=text, languages=["fr", "en"], keep_hyphen_lists=True).read()
+    if not parsed.replies:
+        return ""
+    latest = parsed.replies[0]
+    return latest.body or latest.full_body
 
 
 def extract_reply(text: str) -> str:
@@ -46,7 +49,7 @@ def extract_reply(text: str) -> str:
         text = text[: marker.start()]
         # The client's "On … wrote:" line sits just above our marker: drop the quote header.
     try:
-        reply = _parser().parse_reply(text) or ""
+        reply = _latest(text)
     except Exception:
         reply = text
     reply = _SENT_FROM.sub("", reply)

@@ -382,7 +382,7 @@ def _open(
         watchers=watchers,
     )
     if related is not None:
-        ticket_link(source=ticket, target=related.ticket, actor=actor, kind=LinkKind.RELATED)
+        ticket_link(source=ticket, target=related.ticket, actor=None, kind=LinkKind.RELATED)
     stored = list(Attachment.objects.filter(ticket=ticket, message=None).order_by("pk"))
     _keep_original_html(inbound, parsed, uploads, stored)
     _remember_inbound(inbound, parsed, ticket)
