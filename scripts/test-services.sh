@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the services the test suite needs are there: PostgreSQL (started when installed
-# but stopped) and Debian's Chromium for the browser tests (installed with apt-get when
-# missing; never a browser download). With --postgres-available it only answers whether
+# but stopped), Debian's Chromium for the browser tests and Debian's Dovecot for the IMAP tests
+# (installed with apt-get when missing; never a download from elsewhere; the tests start their
+# own Dovecot on free ports). With --postgres-available it only answers whether
 # PostgreSQL can be used, and fails when CI=true and it cannot.
 set -uo pipefail
 
@@ -27,7 +28,13 @@ start_postgres() {
 }
 
 if [ "${1:-}" = "--postgres-available" ]; then
-  if start_postgres; then exit 0; fi
+  if start_postgres; then if [ ! -x /usr/sbin/dovecot ]; then
+  echo "Installing Debian's Dovecot IMAP server for the e-mail tests…"
+  if [ "$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dovecot-imapd >/dev/null \
+    || { echo "Could not install dovecot-imapd with apt-get." >&2; [ "${CI:-}" = "true" ] && exit 1; }
+fi
+exit 0; fi
   if [ "${CI:-}" = "true" ]; then
     echo "PostgreSQL is required in CI (CI=true) and is not reachable on $PG_HOST:$PG_PORT." >&2
     exit 2
@@ -42,5 +49,11 @@ if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null \
     || { echo "Could not install chromium with apt-get." >&2; [ "${CI:-}" = "true" ] && exit 1; }
+fi
+if [ ! -x /usr/sbin/dovecot ]; then
+  echo "Installing Debian's Dovecot IMAP server for the e-mail tests…"
+  if [ "$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dovecot-imapd >/dev/null \
+    || { echo "Could not install dovecot-imapd with apt-get." >&2; [ "${CI:-}" = "true" ] && exit 1; }
 fi
 exit 0

@@ -30,6 +30,7 @@ from imapclient import IMAPClient
 from tests.smtp import free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+POOL = 200
 
 
 def dovecot_available() -> bool:
@@ -76,8 +77,13 @@ class Dovecot:
         self.port = free_port()  # STARTTLS (and plain, for the tests that say so)
         self.tls_port = free_port()  # IMAPS
         self.cert, self.key = _certificate(self.dir)
+        # Accounts are made up front: Dovecot re-reads a passwd-file only when its modification
+        # time (in seconds) changes, so accounts added during a run may not be seen yet.
         self.passwd = self.dir / "passwd"
-        self.passwd.write_text("")
+        self._spare = [
+            (f"support-{uuid.uuid4().hex[:8]}@relais.test", uuid.uuid4().hex) for _ in range(POOL)
+        ]
+        self.passwd.write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in self._spare))
         self.home = self.dir / "home"
         self.home.mkdir()
         if os.geteuid() == 0:
@@ -151,10 +157,10 @@ service anvil {{
         path = self.dir / "dovecot.log"
         return path.read_text() if path.exists() else ""
 
-    def add_user(self, password: str = "mot-de-passe-imap") -> str:  # noqa: S107
-        user = f"support-{uuid.uuid4().hex[:8]}@relais.test"
+    def add_user(self) -> str:
+        """A fresh, empty account (one per test keeps the tests apart)."""
+        user, password = self._spare.pop()
         self.users[user] = password
-        self.passwd.write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in self.users.items()))
         return user
 
     def ssl_context(self) -> ssl.SSLContext:

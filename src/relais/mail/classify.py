@@ -87,7 +87,7 @@ def _bounce(parsed: ParsedMail) -> Bounce | None:
     message = parsed.message
     is_report = (
         message.get_content_type() == "multipart/report"
-        and (message.get_param("report-type") or "").lower() == "delivery-status"
+        and str(message.get_param("report-type") or "").lower() == "delivery-status"
     )
     from_daemon = parsed.sender.split("@", 1)[0] in _DAEMON_LOCAL_PARTS or (
         parsed.return_path == "" and bool(_BOUNCE_SUBJECT.match(parsed.subject))

@@ -11,7 +11,7 @@ from relais.mail.services import MAILBOX_FIELDS
 from relais.tickets.models import Category
 
 
-class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
+class MailboxForm(forms.ModelForm):
     """The password is write-only: the field is always empty; leaving it empty keeps the
     stored one."""
 
@@ -28,7 +28,9 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        category = self.fields["category"]
+        assert isinstance(category, forms.ModelChoiceField)
+        category.queryset = Category.objects.filter(is_active=True)
         if self.instance.pk and self.instance.has_password:
             self.fields["password"].help_text = _(
                 "A password is stored. Leave empty to keep it; type a new one to replace it."

@@ -128,7 +128,7 @@ def _walk(part: Message, parsed: ParsedMail, texts: list[str], htmls: list[str])
         _attach_message(part, parsed)
         return
     if part.is_multipart():
-        children = list(part.iter_parts()) if isinstance(part, EmailMessage) else []
+        children: list[Message] = list(part.iter_parts()) if isinstance(part, EmailMessage) else []
         if not children:
             children = [p for p in (part.get_payload() or []) if isinstance(p, Message)]
         if ctype == "multipart/alternative":

@@ -494,7 +494,8 @@ def _burst(address: str) -> bool:
         and (correspondent.auto_replies_paused_until > now)
     ):
         return True
-    recent = InboundMessage.objects.filter(sender=address, received_at__gte=now - window).count()
+    earlier = InboundMessage.objects.filter(sender=address, received_at__gte=now - window)
+    recent = earlier.count() + 1  # this message's row gets its sender when it is saved
     if recent <= settings.MAIL_SENDER_BURST:
         return False
     correspondent = correspondent or Correspondent.objects.create(address=address)

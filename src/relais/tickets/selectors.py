@@ -105,7 +105,8 @@ def ticket_messages(*, viewer: Any, ticket: Ticket) -> QuerySet[TicketMessage]:
         visible_attachments = visible_attachments.filter(is_internal=False)
     return (
         permissions.messages.scope_for_ticket(viewer, ticket)
-        .select_related("author")
+        .select_related("author", "inbound_mail")
+        .defer("inbound_mail__original_text", "inbound_mail__original_html")
         .prefetch_related(Prefetch("attachments", queryset=visible_attachments))
     )
 

@@ -18,6 +18,7 @@ from relais.accounts.models import User
 from relais.accounts.selectors import current_user
 from relais.core.files import file_response
 from relais.core.widgets import FastSelect
+from relais.mail import selectors as mail_selectors
 from relais.tickets import permissions, selectors, services
 from relais.tickets.choices import Channel, LinkKind, NotificationEvent, TicketStatus
 from relais.tickets.filters import Queue, TicketFilterForm
@@ -162,6 +163,7 @@ def _detail_context(user: User, ticket: Any, **extra: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "ticket": ticket,
         "thread": list(selectors.ticket_messages(viewer=user, ticket=ticket)),
+        "opening_mail": mail_selectors.opening_mail(ticket),
         "opening_attachments": [
             a
             for a in selectors.ticket_attachments(viewer=user, ticket=ticket)
