@@ -17,6 +17,7 @@ from relais.core.secrets import seal
 from relais.mail import faults
 from relais.mail.choices import Security
 from relais.mail.models import Mailbox, MailReference
+from relais.mail.outbound import forget_mailbox_addresses
 from relais.tickets.models import Category, Ticket
 from relais.tickets.services import TicketDraft, ticket_open
 from tests.factories import UserFactory
@@ -42,6 +43,7 @@ def _mail_settings(settings: Any) -> Iterator[None]:
     settings.MAIL_DESK_ADDRESS = DESK
     settings.DEFAULT_FROM_EMAIL = f"Relais <{DESK}>"
     settings.EMAIL_MESSAGE_ID_DOMAIN = "relais.test"
+    forget_mailbox_addresses()  # rolled-back mailboxes of earlier tests send no signal
     yield
     faults.disarm()
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable
+from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -73,17 +74,44 @@ def remember(*, ticket: Ticket, message: OutboxMessage, address: str) -> None:
     )
 
 
+# The mailboxes' addresses, read once per process and forgotten whenever a mailbox is saved or
+# deleted (relais.mail.signals): every message and every notification needs them.
+_mailbox_addresses: list[tuple[str, bool]] | None = None
+
+
+def mailbox_addresses() -> list[tuple[str, bool]]:
+    """(address, active) of every mailbox, oldest first."""
+    global _mailbox_addresses
+    if _mailbox_addresses is None:
+        _mailbox_addresses = [
+            (address.lower(), active)
+            for address, active in Mailbox.objects.order_by("pk").values_list(
+                "address", "is_active"
+            )
+        ]
+    return _mailbox_addresses
+
+
+def forget_mailbox_addresses() -> None:
+    global _mailbox_addresses
+    _mailbox_addresses = None
+
+
+def own_addresses() -> set[str]:
+    """Every address that is ours: mail from one of them is a loop."""
+    addresses = {address for address, _active in mailbox_addresses()}
+    for value in (settings.MAIL_DESK_ADDRESS, settings.DEFAULT_FROM_EMAIL):
+        address = parseaddr(value or "")[1].lower()
+        if address:
+            addresses.add(address)
+    return addresses
+
+
 def reply_to_address() -> str:
     """Where answers to our mail must go: the desk's address, if there is one."""
     if settings.MAIL_DESK_ADDRESS:
         return str(settings.MAIL_DESK_ADDRESS)
-    return (
-        Mailbox.objects.filter(is_active=True)
-        .order_by("pk")
-        .values_list("address", flat=True)
-        .first()
-        or ""
-    )
+    return next((address for address, active in mailbox_addresses() if active), "")
 
 
 def deliverable(addresses: Iterable[str]) -> set[str]:

@@ -50,6 +50,7 @@ from relais.mail import faults, quoting
 from relais.mail.choices import InboundStatus, Outcome, UnknownSenders
 from relais.mail.classify import Bounce, classify
 from relais.mail.models import RAW_FOLDER, Correspondent, InboundMessage, Mailbox, MailReference
+from relais.mail.outbound import own_addresses
 from relais.mail.parsing import MailPart, ParsedMail, first_message_id, message_key, parse
 from relais.mail.threads import Thread, find_thread, is_participant
 from relais.tickets import permissions as ticket_permissions
@@ -57,6 +58,7 @@ from relais.tickets.choices import Channel, LinkKind, TicketStatus
 from relais.tickets.models import Attachment, Category, Ticket
 from relais.tickets.services import (
     TicketDraft,
+    ticket_acknowledge,
     ticket_delivery_failed,
     ticket_link,
     ticket_open,
@@ -107,8 +109,7 @@ def message_receive(
     existing = InboundMessage.objects.filter(key=key).first()
     if existing is not None:
         return existing, False
-    storage_name = f"{RAW_FOLDER}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
-    saved = default_storage.save(storage_name, ContentFile(raw))
+    saved = _store_raw(raw)
     try:
         with transaction.atomic():
             inbound = InboundMessage.objects.create(
@@ -175,8 +176,58 @@ def ingest(
     uid: int | None = None,
     uidvalidity: int | None = None,
 ) -> Result:
-    inbound, stored_now = message_receive(raw, mailbox=mailbox, uid=uid, uidvalidity=uidvalidity)
-    return Result(message_process(inbound), stored_now)
+    """Store and process a message, once. The raw bytes are written to a file first; the row
+    and everything the message causes commit together, so a crash leaves either nothing (the
+    source — the IMAP server or the MTA — still holds the message and gives it again) or all.
+    A message that cannot be processed is kept as failed, with its reason, for replay."""
+    message_id = first_message_id(raw)
+    key = message_key(raw, message_id)
+    existing = InboundMessage.objects.filter(key=key).first()
+    if existing is not None:
+        if existing.status == InboundStatus.RECEIVED:
+            return Result(message_process(existing), False)
+        return Result(existing, False)
+    saved = _store_raw(raw)
+    fields = {
+        "key": key,
+        "message_id": message_id[:998],
+        "mailbox": mailbox,
+        "raw_name": saved,
+        "size": len(raw),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "imap_uid": uid,
+        "imap_uidvalidity": uidvalidity,
+    }
+    try:
+        with transaction.atomic():
+            inbound = InboundMessage.objects.create(**fields, attempts=1)
+            _process(inbound, raw)
+            inbound.processed_at = timezone.now()
+            inbound.save()
+            faults.reached("before_commit", inbound=inbound.pk)
+        return Result(inbound, True)
+    except IntegrityError:
+        # The same message stored meanwhile by another process (two mailboxes, two workers).
+        delete_stored(saved)
+        return Result(InboundMessage.objects.get(key=key), False)
+    except faults.Crash:
+        raise
+    except Exception as exc:
+        logger.exception("inbound message could not be processed", extra={"key": key})
+        inbound = InboundMessage.objects.create(
+            **fields,
+            attempts=1,
+            status=InboundStatus.FAILED,
+            outcome=Outcome.UNREADABLE,
+            reason=f"{type(exc).__name__}: {exc}"[:500],
+            processed_at=timezone.now(),
+        )
+        return Result(inbound, True)
+
+
+def _store_raw(raw: bytes) -> str:
+    storage_name = f"{RAW_FOLDER}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+    return default_storage.save(storage_name, ContentFile(raw))
 
 
 def process_pending(*, limit: int = 500) -> int:
@@ -197,17 +248,6 @@ def raw_sweep_orphans(*, older_than: timedelta) -> int:
         referenced=lambda name: InboundMessage.objects.filter(raw_name=name).exists(),
         older_than=older_than,
     )
-
-
-def own_addresses() -> set[str]:
-    addresses = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
-    from email.utils import parseaddr
-
-    for value in (settings.MAIL_DESK_ADDRESS, settings.DEFAULT_FROM_EMAIL):
-        address = parseaddr(value or "")[1].lower()
-        if address:
-            addresses.add(address)
-    return addresses
 
 
 def system_user() -> User:
@@ -235,11 +275,11 @@ def default_category() -> Category:
     return category
 
 
-def _process(inbound: InboundMessage) -> None:
+def _process(inbound: InboundMessage, raw: bytes | None = None) -> None:
     if inbound.size > settings.MAIL_MAX_MESSAGE_BYTES:
         _set_aside(inbound, Outcome.TOO_LARGE, _("The message is larger than the limit."))
         return
-    parsed = parse(raw_bytes(inbound))
+    parsed = parse(raw if raw is not None else raw_bytes(inbound))
     inbound.sender = parsed.sender
     inbound.sender_name = parsed.sender_name
     inbound.subject = parsed.subject[:500]
@@ -251,8 +291,12 @@ def _process(inbound: InboundMessage) -> None:
         _record_bounce(inbound, parsed, verdict.bounce)
         return
     user = _user_for(parsed.sender)
-    if parsed.sender:
-        _clear_bouncing(parsed.sender)
+    correspondent = (
+        Correspondent.objects.filter(address=parsed.sender).first() if parsed.sender else None
+    )
+    if correspondent is not None and correspondent.bouncing_since is not None:
+        correspondent.bouncing_since = None  # mail from the address proves it works again
+        correspondent.save(update_fields=["bouncing_since", "updated_at"])
     thread = find_thread(parsed)
     participant = thread is not None and is_participant(
         thread.ticket, address=parsed.sender, user=user
@@ -263,7 +307,7 @@ def _process(inbound: InboundMessage) -> None:
         else:
             _set_aside(inbound, Outcome.AUTOMATIC, verdict.reason)
         return
-    acknowledge = not _burst(parsed.sender)
+    acknowledge = not _burst(parsed.sender, correspondent)
     if thread is not None and participant and _reply(inbound, parsed, thread, user):
         return
     if user is None:
@@ -345,9 +389,16 @@ def _keep_original_html(
 
 def _remember_inbound(inbound: InboundMessage, parsed: ParsedMail, ticket: Ticket) -> None:
     if parsed.message_id:
-        MailReference.objects.get_or_create(
-            message_id=parsed.message_id[:255],
-            defaults={"ticket": ticket, "outbound": False, "address": parsed.sender},
+        MailReference.objects.bulk_create(
+            [
+                MailReference(
+                    message_id=parsed.message_id[:255],
+                    ticket=ticket,
+                    outbound=False,
+                    address=parsed.sender,
+                )
+            ],
+            ignore_conflicts=True,
         )
 
 
@@ -378,14 +429,21 @@ def _open(
         draft=draft,
         requester=actor,
         channel=Channel.EMAIL,
-        acknowledge=acknowledge,
+        acknowledge=False,  # below, once the thread knows this message's ID
         watchers=watchers,
     )
     if related is not None:
         ticket_link(source=ticket, target=related.ticket, actor=None, kind=LinkKind.RELATED)
-    stored = list(Attachment.objects.filter(ticket=ticket, message=None).order_by("pk"))
+    stored = (
+        list(Attachment.objects.filter(ticket=ticket, message=None).order_by("pk"))
+        if uploads
+        else []
+    )
     _keep_original_html(inbound, parsed, uploads, stored)
     _remember_inbound(inbound, parsed, ticket)
+    if acknowledge:
+        # Threaded under the sender's own mail (In-Reply-To its Message-ID).
+        ticket_acknowledge(ticket=ticket)
     inbound.ticket = ticket
     inbound.status = InboundStatus.PROCESSED
     inbound.outcome = Outcome.CREATED
@@ -411,7 +469,7 @@ def _reply(inbound: InboundMessage, parsed: ParsedMail, thread: Thread, user: Us
         )
     except PermissionDenied:
         return False
-    stored = list(Attachment.objects.filter(message=message).order_by("pk"))
+    stored = list(Attachment.objects.filter(message=message).order_by("pk")) if uploads else []
     _keep_original_html(inbound, parsed, uploads, stored)
     _remember_inbound(inbound, parsed, ticket)
     inbound.ticket = ticket
@@ -473,21 +531,13 @@ def address_mark_bouncing(*, address: str, reason: str) -> Correspondent:
     return correspondent
 
 
-def _clear_bouncing(address: str) -> None:
-    """Mail from an address proves it works again."""
-    Correspondent.objects.filter(address=address.lower(), bouncing_since__isnull=False).update(
-        bouncing_since=None
-    )
-
-
-def _burst(address: str) -> bool:
+def _burst(address: str, correspondent: Correspondent | None) -> bool:
     """True when automatic replies to this sender are paused: more than MAIL_SENDER_BURST
     messages within the window. The first time, the administrators are told."""
     if not address:
         return True
     now = timezone.now()
     window = timedelta(minutes=settings.MAIL_SENDER_WINDOW_MINUTES)
-    correspondent = Correspondent.objects.filter(address=address).first()
     if (
         correspondent
         and correspondent.auto_replies_paused_until
@@ -571,7 +621,14 @@ def quarantine_release(
     with transaction.atomic():
         locked = InboundMessage.objects.select_for_update().get(pk=inbound.pk)
         parsed = parse(raw_bytes(locked))
-        _open(locked, parsed, None, acknowledge=not _burst(parsed.sender), related=None)
+        correspondent = Correspondent.objects.filter(address=parsed.sender).first()
+        _open(
+            locked,
+            parsed,
+            None,
+            acknowledge=not _burst(parsed.sender, correspondent),
+            related=None,
+        )
         locked.processed_at = timezone.now()
         locked.save()
         audit_record(

@@ -451,6 +451,14 @@ def ticket_reply(
     return message
 
 
+def ticket_acknowledge(*, ticket: Ticket) -> int:
+    """Send the requester the acknowledgement of their ticket (when the channel that opened
+    it had to wait before sending it: the e-mail channel threads it under the sender's mail)."""
+    return notify(
+        NotificationEvent.ACKNOWLEDGEMENT, ticket, [ticket.requester], exclude_actor=False
+    )
+
+
 def ticket_system_note(*, ticket: Ticket, body: str, channel: Channel) -> TicketMessage:
     """A note written by Relais itself (an out-of-office received by mail…): the desk sees
     it; nothing else moves (no status change, no notification)."""
