@@ -16,11 +16,19 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_seeds_every_role_and_a_working_desk():
     summary = demo.seed(scale=0.05)
-    assert len(summary) == 5  # accounts, tickets, articles, questions, search index
+    assert len(summary) == 6  # accounts, tickets, articles, questions, e-mail, search index
     assert User.objects.count() == 200
     counts = {role: User.objects.filter(role=role).count() for role in Role.values}
     assert all(count > 0 for count in counts.values())
-    assert Ticket.objects.count() == 100
+    # The e-mail channel: requests and a reply filed, automatic mail set aside, a stranger's
+    # mail in quarantine.
+    from relais.mail.models import InboundMessage
+
+    statuses = set(InboundMessage.objects.values_list("status", flat=True))
+    assert {"processed", "set_aside", "quarantined"} <= statuses
+    created_by_mail = InboundMessage.objects.filter(outcome="created").count()
+    assert created_by_mail == 3
+    assert Ticket.objects.count() == 100 + created_by_mail
     assert TicketMessage.objects.filter(kind=MessageKind.REPLY).exists()
     references = list(Ticket.objects.values_list("reference", flat=True))
     assert len(set(references)) == len(references)

@@ -40,6 +40,8 @@ def test_a_staff_mail_opens_a_ticket_and_is_acknowledged_once(
     assert ack["Auto-Submitted"] == "auto-generated"
     assert ack["X-Auto-Response-Suppress"] == "All"
     assert ack["Reply-To"] == DESK
+    # Threaded under Claire's own mail in her client.
+    assert ack["In-Reply-To"] == result.inbound.message_id
     assert thread_root_id(ticket) in ack["References"]
     # The acknowledgement carries the title, not the description, and no login-free link.
     text = ack.get_body(("plain",)).get_content()
@@ -265,3 +267,26 @@ def test_inbound_message_ids_are_remembered_for_threading(
     assert MailReference.objects.filter(
         message_id="<souvenir@client.example>", ticket=ticket, outbound=False
     ).exists()
+
+
+def test_the_ticket_page_shows_the_contact_and_links_each_mail_to_its_original(
+    sophie: Any, ingest_mail: Any, make_mail: Any
+) -> None:
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    first = ingest_mail(make_mail(sender="Jean Dupont <jean.dupont@gmail.example>")).inbound
+    reply = ingest_mail(
+        make_mail(
+            sender="jean.dupont@gmail.example",
+            body="Toujours en panne.",
+            headers={"In-Reply-To": first.message_id},
+        )
+    ).inbound
+    ticket = first.ticket
+    page = client_for(sophie).get(reverse("tickets:detail", args=[ticket.reference]))
+    html = page.content.decode()
+    assert "jean.dupont@gmail.example" in html
+    for inbound in (first, reply):
+        assert reverse("mail:original", args=[ticket.reference, inbound.pk]) in html
