@@ -412,6 +412,11 @@ MAIL_SENDER_WINDOW_MINUTES = env_int("RELAIS_MAIL_SENDER_WINDOW_MINUTES", 10)
 # CA bundle to verify IMAP servers with (default: the system's).
 MAIL_IMAP_CA_FILE = env_str("RELAIS_MAIL_IMAP_CA_FILE")
 MAIL_IMAP_TIMEOUT = env_int("RELAIS_MAIL_IMAP_TIMEOUT", 30)
+# Sender authentication (SECURITY.md E5), read from the Authentication-Results header that our
+# MTA adds: its authserv-id (only that header is believed), and whether mail without a passing
+# DMARC/DKIM/SPF result is refused the sender's identity (off: many relays add no header).
+MAIL_AUTHSERV_ID = env_str("RELAIS_MAIL_AUTHSERV_ID").lower()
+MAIL_REQUIRE_AUTHENTICATION = env_bool("RELAIS_MAIL_REQUIRE_AUTHENTICATION")
 
 # --- Metrics ----------------------------------------------------------------------------------
 METRICS_TOKEN = env_str("RELAIS_METRICS_TOKEN")

@@ -290,3 +290,74 @@ def test_the_ticket_page_shows_the_contact_and_links_each_mail_to_its_original(
     assert "jean.dupont@gmail.example" in html
     for inbound in (first, reply):
         assert reverse("mail:original", args=[ticket.reference, inbound.pk]) in html
+
+
+def test_mail_failing_authentication_is_not_taken_for_the_colleague_it_names(
+    ticket_a: Ticket, sophie: Any, ingest_mail: Any, make_mail: Any, settings: Any
+) -> None:
+    """SECURITY.md E5: a forged From of an agent cannot post an agent's public reply."""
+    ticket_a.assignee = sophie
+    ticket_a.save(update_fields=["assignee"])
+    forged = make_mail(
+        sender=sophie.email,
+        body="Votre mot de passe est 1234, cliquez ici pour le changer.",
+        headers={
+            "In-Reply-To": OUR_REPLY_ID,
+            "Authentication-Results": "mx.relais.test; spf=fail smtp.mailfrom=relais.test; "
+            "dkim=none; dmarc=fail header.from=relais.test",
+        },
+    )
+    result = ingest_mail(forged)
+    assert not ticket_a.messages.filter(author=sophie).exists()
+    assert result.inbound.ticket != ticket_a
+    assert result.inbound.ticket.requester != sophie
+    assert "authentication" in result.inbound.reason.lower()
+
+    genuine = make_mail(
+        sender=sophie.email,
+        body="Le correctif est déployé.",
+        headers={
+            "In-Reply-To": OUR_REPLY_ID,
+            "Authentication-Results": "mx.relais.test; spf=pass smtp.mailfrom=relais.test; "
+            "dkim=pass header.d=relais.test; dmarc=pass header.from=relais.test",
+        },
+    )
+    assert ingest_mail(genuine).inbound.ticket_message.author == sophie
+
+
+def test_only_our_mta_verdict_counts_and_it_can_be_required(
+    claire: Any, ingest_mail: Any, make_mail: Any, settings: Any
+) -> None:
+    settings.MAIL_AUTHSERV_ID = "mx.relais.test"
+    settings.MAIL_REQUIRE_AUTHENTICATION = True
+    # The sender wrote a "pass" of its own; our MTA's header says nothing: not trusted.
+    raw = make_mail(
+        sender=claire.email,
+        headers={"Authentication-Results": "evil.example; dmarc=pass header.from=relais.test"},
+    )
+    ticket = ingest_mail(raw).inbound.ticket
+    assert ticket.requester != claire and ticket.contact_email == claire.email
+    trusted = make_mail(
+        sender=claire.email,
+        headers={"Authentication-Results": "mx.relais.test; dmarc=pass header.from=relais.test"},
+    )
+    assert ingest_mail(trusted).inbound.ticket.requester == claire
+
+
+def test_a_misbehaving_autoresponder_cannot_keep_a_loop_going(
+    admin_user: Any, ingest_mail: Any, make_mail: Any, smtp_server: Any
+) -> None:
+    """SECURITY.md E3: a robot that answers every mail, without any automatic-mail header and
+    without threading, gets at most MAIL_SENDER_BURST answers from us."""
+    robot = "repondeur@partenaire.example"
+    ingest_mail(make_mail(sender=robot, subject="Bonjour"))
+    answered = 0
+    for _round in range(40):
+        to_robot = [m for m in smtp_server.messages if m["To"] == robot][answered:]
+        if not to_robot:
+            break
+        for mail in to_robot:
+            answered += 1
+            ingest_mail(make_mail(sender=robot, subject=f"Re: {mail['Subject']}"))
+    assert answered <= 10
+    assert [m for m in smtp_server.messages if m["To"] == admin_user.email]

@@ -163,3 +163,37 @@ def _payload_text(part: Message) -> str:
 def _original_message_id(headers_text: str) -> str:
     match = re.search(r"^message-id:\s*(.*)$", headers_text, re.IGNORECASE | re.MULTILINE)
     return match.group(1) if match else ""
+
+
+_AUTH_RESULT = re.compile(r"\b(dmarc|dkim|spf)\s*=\s*([a-z]+)", re.IGNORECASE)
+
+
+def sender_authenticated(parsed: ParsedMail, *, authserv_id: str, required: bool) -> bool:
+    """Whether the sender's address may be trusted (SECURITY.md E5), from the
+    Authentication-Results header our own MTA adds (RFC 8601). Only the header whose
+    authserv-id is ours counts when one is configured (a sender can write any header);
+    otherwise the topmost one, which the last hop — ours — prepended.
+
+    A DMARC failure, or an SPF failure without a passing DKIM signature, means forged.
+    No verdict at all is accepted unless `required` (RELAIS_MAIL_REQUIRE_AUTHENTICATION).
+    """
+    headers = [str(h) for h in (parsed.message.get_all("Authentication-Results") or [])]
+    if authserv_id:
+        headers = [h for h in headers if h.split(";", 1)[0].strip().lower() == authserv_id]
+    if not headers:
+        return not required
+    results: dict[str, set[str]] = {}
+    for method, result in _AUTH_RESULT.findall(headers[0]):
+        results.setdefault(method.lower(), set()).add(result.lower())
+    if "fail" in results.get("dmarc", set()):
+        return False
+    dkim_pass = "pass" in results.get("dkim", set())
+    if results.get("spf", set()) & {"fail", "softfail"} and not dkim_pass:
+        return False
+    if required:
+        return (
+            "pass" in results.get("dmarc", set())
+            or dkim_pass
+            or ("pass" in results.get("spf", set()))
+        )
+    return True

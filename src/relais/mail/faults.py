@@ -1,13 +1,18 @@
 """Crash points for the crash tests: the ingester stops dead at a named point.
 
-`reached(point)` does nothing unless a test armed that point with `arm(point, after=n)`; then
-the n-th time the point is reached it raises `Crash`, a BaseException that no `except
-Exception` in the ingester catches, so that nothing after it runs — as if the process had been
-killed there (the open transaction rolls back, nothing is flagged on the IMAP server).
+`reached(point)` does nothing unless the point is armed:
+- in-process, by a test: `arm(point, after=n)` makes the n-th arrival raise `Crash`, a
+  BaseException that no `except Exception` in the ingester catches, so nothing after it runs
+  (the open transaction rolls back, nothing is flagged on the IMAP server);
+- in a separate process, by the environment: `RELAIS_FAULT_INJECTION=<point>:<n>` makes the
+  n-th arrival send the process SIGKILL — a real kill, nothing cleaned up (tests/mail/
+  test_kill.py). Never set it outside tests.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 from typing import Any
 
 
@@ -16,6 +21,17 @@ class Crash(BaseException):
 
 
 _armed: dict[str, int] = {}
+_kill: dict[str, int] = {}
+
+
+def _from_environment() -> None:
+    spec = os.environ.get("RELAIS_FAULT_INJECTION", "")
+    if ":" in spec:
+        point, _sep, count = spec.partition(":")
+        _kill[point] = int(count or "1")
+
+
+_from_environment()
 
 
 def arm(point: str, *, after: int = 1) -> None:
@@ -27,6 +43,10 @@ def disarm() -> None:
 
 
 def reached(point: str, **info: Any) -> None:
+    if point in _kill:
+        _kill[point] -= 1
+        if _kill[point] <= 0:
+            os.kill(os.getpid(), signal.SIGKILL)
     remaining = _armed.get(point)
     if remaining is None:
         return

@@ -48,7 +48,7 @@ from relais.core.secrets import seal
 from relais.core.services import audit_record, email_enqueue
 from relais.mail import faults, quoting
 from relais.mail.choices import InboundStatus, Outcome, UnknownSenders
-from relais.mail.classify import Bounce, classify
+from relais.mail.classify import Bounce, classify, sender_authenticated
 from relais.mail.models import RAW_FOLDER, Correspondent, InboundMessage, Mailbox, MailReference
 from relais.mail.outbound import own_addresses
 from relais.mail.parsing import MailPart, ParsedMail, first_message_id, message_key, parse
@@ -290,7 +290,16 @@ def _process(inbound: InboundMessage, raw: bytes | None = None) -> None:
     if verdict.bounce is not None:
         _record_bounce(inbound, parsed, verdict.bounce)
         return
-    user = _user_for(parsed.sender)
+    # A sender whose mail fails authentication is not taken for the person it names (E5):
+    # treated as an unknown sender, it can neither act as an agent nor post as a colleague.
+    authentic = sender_authenticated(
+        parsed,
+        authserv_id=settings.MAIL_AUTHSERV_ID,
+        required=settings.MAIL_REQUIRE_AUTHENTICATION,
+    )
+    user = _user_for(parsed.sender) if authentic else None
+    if not authentic:
+        inbound.reason = str(_("Sender authentication failed."))
     correspondent = (
         Correspondent.objects.filter(address=parsed.sender).first() if parsed.sender else None
     )
@@ -448,7 +457,6 @@ def _open(
     inbound.status = InboundStatus.PROCESSED
     inbound.outcome = Outcome.CREATED
     inbound.auto_reply_sent = acknowledge
-    inbound.reason = ""
 
 
 def _reply(inbound: InboundMessage, parsed: ParsedMail, thread: Thread, user: User | None) -> bool:
@@ -476,7 +484,6 @@ def _reply(inbound: InboundMessage, parsed: ParsedMail, thread: Thread, user: Us
     inbound.ticket_message = message
     inbound.status = InboundStatus.PROCESSED
     inbound.outcome = Outcome.REPLIED
-    inbound.reason = ""
     return True
 
 
