@@ -78,7 +78,7 @@ def seed(ctx: DemoContext) -> str:
         .first()
     )
     count = len(opened)
-    if ack:
+    if ack and first.ticket is not None:
         ingest(
             _mail(
                 first.sender,
