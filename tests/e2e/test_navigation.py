@@ -21,8 +21,8 @@ DESK = [*PORTAL, "Files d’attente", *KNOWLEDGE, "Annuaire", "Mon profil"]
 EXPECTED_NAV = {
     Role.COLLABORATOR: [*PORTAL, *KNOWLEDGE, "Mon profil"],
     Role.AGENT: DESK,
-    Role.SUPERVISOR: DESK,
-    Role.ADMIN: [*DESK, "Administration"],
+    Role.SUPERVISOR: [*DESK[:-1], "Courriels reçus", "Mon profil"],
+    Role.ADMIN: [*DESK[:-1], "Courriels reçus", "Mon profil", "Administration"],
 }
 
 

@@ -44,7 +44,12 @@ def inbound_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "mail/inbound_list.html",
-        {"page": page, "form": form, "query": query.urlencode()},
+        {
+            "page": page,
+            "form": form,
+            "query": query.urlencode(),
+            "can_mailboxes": mailbox_policy.can(request.user, "list"),
+        },
     )
 
 
