@@ -121,7 +121,10 @@ def _run_threads(targets: list[Any]) -> list[BaseException]:
     return errors
 
 
-@pytest.mark.django_db(transaction=True)
+# Every transactional test restores the migrated data the same way (serialized rollback):
+# one that flushes without it re-creates content types that the next one's restore collides
+# with.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_votes_are_counted_exactly() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises every write: concurrency is tested on PostgreSQL")
@@ -155,7 +158,7 @@ def test_concurrent_votes_are_counted_exactly() -> None:
     assert Member.objects.get(pk=asker.pk).reputation == 60
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_vote_changes_and_acceptances_keep_reputation_exact() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises every write: concurrency is tested on PostgreSQL")
