@@ -1,6 +1,5 @@
 """The asset park over the API: the same services, selectors and policies as the pages."""
 
-from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -271,6 +270,8 @@ def asset_history(request: HttpRequest, asset_id: int) -> Any:
 @paginate(Page)
 def list_loans(request: HttpRequest, overdue: bool = False) -> Any:
     user = current_user(request)
+    if not permissions.is_desk(user):
+        raise PermissionDenied
     return selectors.overdue_loans(user) if overdue else selectors.open_loans(user)
 
 

@@ -61,8 +61,12 @@ def _add_errors(form: Any, exc: ValidationError) -> None:
 
 
 def _desk_only(user: User, action: str = "list") -> None:
+    """Desk pages answer 403 to anyone else, like the API; the admin-only import page is
+    hidden (404) from people outside the desk."""
     if not permissions.assets.can(user, action):
-        deny(user)
+        if action == "import":
+            deny(user)
+        raise PermissionDenied
 
 
 # --- Mon équipement -----------------------------------------------------------------------------
@@ -450,7 +454,7 @@ def import_status(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if not permissions.campaigns.can(user, "list"):
-        deny(user)
+        raise PermissionDenied
     campaigns = list(permissions.campaigns.scope(user, "view")[:100])
     progress = [(c, selectors.campaign_progress(c)) for c in campaigns]
     return render(
@@ -465,7 +469,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 def campaign_new(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if not permissions.campaigns.can(user, "create"):
-        deny(user)
+        raise PermissionDenied
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -618,7 +622,7 @@ def _readiness_filters(request: HttpRequest) -> tuple[int | None, int | None]:
 def readiness(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if not permissions.readiness_allowed(user):
-        deny(user)
+        raise PermissionDenied
     direction_id, site_id = _readiness_filters(request)
     data = selectors.readiness(direction_id=direction_id, site_id=site_id)
     page = Paginator(data.not_ready, 50).get_page(request.GET.get("page"))
@@ -641,7 +645,7 @@ def readiness(request: HttpRequest) -> HttpResponse:
 def readiness_export(request: HttpRequest) -> HttpResponseBase:
     user = current_user(request)
     if not permissions.readiness_allowed(user):
-        deny(user)
+        raise PermissionDenied
     fmt = request.GET.get("format", "csv")
     if fmt not in EXPORT_FORMATS:
         raise Http404
@@ -678,7 +682,7 @@ def readiness_export(request: HttpRequest) -> HttpResponseBase:
 def remote_access(request: HttpRequest, person_id: int) -> HttpResponse:
     user = current_user(request)
     if not permissions.readiness_allowed(user):
-        deny(user)
+        raise PermissionDenied
     person = get_object_or_404(User, pk=person_id, is_active=True)
     form = RemoteAccessForm(request.POST)
     form.is_valid()

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from relais.accounts.models import Site, User
 from relais.assets import permissions
-from relais.assets.choices import NEEDS_HOLDER, AssetState, EventKind, ImportState
+from relais.assets.choices import NEEDS_HOLDER, AssetKind, AssetState, EventKind, ImportState
 from relais.assets.models import Asset, AssetEvent, AssetModel, AssetType, ImportJob, Supplier
 from relais.assets.services.park import TAG_PREFIX, mac_normalize
 from relais.core import files
@@ -258,6 +258,7 @@ class Catalogue:
         for t in AssetType.objects.all():
             types[_fold(t.name)] = t
             types.setdefault(_fold(t.kind), t)
+            types.setdefault(_fold(str(AssetKind(t.kind).label)), t)
         return cls(
             types=types,
             models={(_fold(m.manufacturer), _fold(m.name)): m for m in AssetModel.objects.all()},
