@@ -50,7 +50,8 @@ def test_an_excel_csv_in_windows_1252_with_semicolons_is_imported(
         "PC-0100;5CG001;Ordinateur portable;Dell;Latitude 5440;Attribué;camille.martin@relais.test;"
         "siege;1 049,90;15/03/2024\r\n"
         "PC-0101;5CG002;laptop;Dell;Latitude 5440;en stock;;Siège;;\r\n"
-        "YK-0001;;Clé de sécurité / jeton VPN;Yubico;YubiKey 5;Attribué;sacha.bernard@relais.test;;;\r\n"
+        "YK-0001;;Clé de sécurité / jeton VPN;Yubico;YubiKey 5;Attribué;"
+        "sacha.bernard@relais.test;;;\r\n"
     )
     result = _run(admin_user, text.encode("cp1252"))
     assert _errors(result) == []
@@ -68,7 +69,10 @@ def test_an_excel_csv_in_windows_1252_with_semicolons_is_imported(
 
 
 def test_commas_and_utf8_with_bom_are_accepted(admin_user: User, people: dict[str, User]) -> None:
-    text = "type,fabricant,modèle,numéro de série\nÉcran,Iiyama,ProLite 24,X1\nÉcran,Iiyama,ProLite 24,X2\n"
+    text = (
+        "type,fabricant,modèle,numéro de série\n"
+        "Écran,Iiyama,ProLite 24,X1\nÉcran,Iiyama,ProLite 24,X2\n"
+    )
     result = _run(admin_user, ("\ufeff" + text).encode("utf-8"))
     assert _errors(result) == []
     assert result.created == 2
@@ -82,7 +86,16 @@ def test_an_xlsx_workbook_is_imported(admin_user: User, people: dict[str, User])
     assert sheet is not None
     sheet.append(["Étiquette", "Type", "Fabricant", "Modèle", "État", "Utilisateur"])
     sheet.append(["tab-001", "Tablette", "Samsung", "Galaxy Tab A9", "en stock", None])
-    sheet.append(["PC-0200", "Ordinateur portable", "HP", "EliteBook 840", "attribué", "sacha.bernard@relais.test"])
+    sheet.append(
+        [
+            "PC-0200",
+            "Ordinateur portable",
+            "HP",
+            "EliteBook 840",
+            "attribué",
+            "sacha.bernard@relais.test",
+        ]
+    )
     out = io.BytesIO()
     workbook.save(out)
     result = _run(admin_user, out.getvalue())
@@ -111,7 +124,7 @@ def test_every_problem_is_reported_and_nothing_is_written(
         "PC-1;S2;Ordinateur portable;Dell;Latitude 5440;;;;;",  # duplicate in the file
         "PC-EXISTE;S3;Ordinateur portable;Dell;Latitude 5440;;;;;",  # already in the park
         "PC-4;S4;Ordinateur portable;Dell;Latitude 5440;Attribué;inconnu@relais.test;;;",
-        "PC-5;=HYPERLINK(\"http://x\");Ordinateur portable;Dell;Latitude 5440;;;;;",
+        'PC-5;=HYPERLINK("http://x");Ordinateur portable;Dell;Latitude 5440;;;;;',
         "PC-6;S6;Grille-pain;Dell;Latitude 5440;;;;;",
         "PC-7;S7;Ordinateur portable;Dell;Latitude 5440;cassé;;;;",
         "PC-8;S8;Ordinateur portable;Dell;Latitude 5440;;;Lune;douze;31/02/2024",
@@ -127,9 +140,9 @@ def test_every_problem_is_reported_and_nothing_is_written(
         (7, "type", "Type inconnu « Grille-pain »."),
         (8, "état", "État inconnu « cassé »."),
         (9, "site", "Site inconnu « Lune »."),
-        (9, "coût", "« douze » n'est pas un montant."),
         (9, "date d'achat", "« 31/02/2024 » n'est pas une date (JJ/MM/AAAA attendu)."),
-        (10, "utilisateur", "L'état « Attribué » demande une personne."),
+        (9, "coût", "« douze » n'est pas un montant."),
+        (10, "utilisateur", "L'état « Assigné » demande une personne."),
     ]
     assert Asset.objects.count() == before
     assert not AssetModel.objects.exclude(pk=laptop_model.pk).exists()
@@ -138,7 +151,9 @@ def test_every_problem_is_reported_and_nothing_is_written(
 def test_one_bad_line_among_ten_thousand_blocks_the_whole_file(
     admin_user: User, people: dict[str, User]
 ) -> None:
-    rows = [HEADER] + [f"PC-{i:05d};S{i};Ordinateur portable;Dell;Latitude 5440;;;;;" for i in range(10_000)]
+    rows = [HEADER] + [
+        f"PC-{i:05d};S{i};Ordinateur portable;Dell;Latitude 5440;;;;;" for i in range(10_000)
+    ]
     rows[7_501] = "PC-07500;S;Ordinateur portable;Dell;Latitude 5440;;fantome@relais.test;;;"
     result = _run(admin_user, "\n".join(rows).encode())
     assert result.total == 10_000
@@ -174,7 +189,10 @@ def test_unreadable_files_are_refused_with_a_sentence(
 def test_an_import_job_runs_in_the_background_and_reports(
     admin_user: User, people: dict[str, User], django_capture_on_commit_callbacks: Any
 ) -> None:
-    text = f"{HEADER}\nPC-1;S1;Ordinateur portable;Dell;Latitude;;;;;\nPC-2;S2;Ordinateur portable;Dell;Latitude;;;;;\n"
+    text = (
+        f"{HEADER}\nPC-1;S1;Ordinateur portable;Dell;Latitude;;;;;\n"
+        "PC-2;S2;Ordinateur portable;Dell;Latitude;;;;;\n"
+    )
     upload = SimpleUploadedFile("parc.csv", text.encode("cp1252"), content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=True):
         job = services.import_job_create(actor=admin_user, upload=upload, dry_run=False)

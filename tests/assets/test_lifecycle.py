@@ -27,7 +27,8 @@ REFUSED = [(a, b) for a, b in ALL_PAIRS if b not in TRANSITIONS[a]]
 def _asset_in(state: str, actor: User, model: AssetModel, holder: User) -> Asset:
     asset = make_asset(actor, model)
     Asset.objects.filter(pk=asset.pk).update(
-        state=state, assigned_to=holder if state not in ("in_stock", "prepared", "retired") else None
+        state=state,
+        assigned_to=holder if state not in ("in_stock", "prepared", "retired") else None,
     )
     return Asset.objects.get(pk=asset.pk)
 
@@ -88,7 +89,7 @@ def test_every_other_transition_is_refused_and_changes_nothing(
     with pytest.raises(ValidationError) as refused:
         services.asset_move(actor=desk, asset=asset, state=new, holder=holder)
     message = " ".join(refused.value.messages)
-    assert "cannot go from" in message or "Loans start" in message
+    assert "ne peut pas passer de" in message or "formulaire de prêt" in message
     asset.refresh_from_db()
     assert asset.state == old
     assert AssetEvent.objects.filter(asset=asset).count() == events
@@ -101,7 +102,7 @@ def test_refusal_names_the_states_in_french(desk: User, laptop_model: AssetModel
     with translation.override("fr"), pytest.raises(ValidationError) as refused:
         services.asset_move(actor=desk, asset=asset, state=AssetState.ASSIGNED, holder=desk)
     assert refused.value.messages == [
-        "Un équipement ne peut pas passer de « En stock » à « Attribué ». Depuis « En stock », "
+        "Un équipement ne peut pas passer de « En stock » à « Assigné ». Depuis « En stock », "
         "il peut passer à : En réparation, Perdu, En prêt, Préparé, Réformé, Volé."
     ]
 

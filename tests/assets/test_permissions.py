@@ -43,7 +43,14 @@ class Route:
 
 def _state(asset: Asset) -> tuple[Any, ...]:
     fresh = Asset.objects.get(pk=asset.pk)
-    return (fresh.state, fresh.assigned_to_id, fresh.hostname, fresh.version, fresh.events.count(), fresh.attachments.count())
+    return (
+        fresh.state,
+        fresh.assigned_to_id,
+        fresh.hostname,
+        fresh.version,
+        fresh.events.count(),
+        fresh.attachments.count(),
+    )
 
 
 def _post_json(client: Client, url: str, data: dict[str, Any], method: str = "post") -> Any:
@@ -66,7 +73,10 @@ ASSET_ROUTES: dict[str, Route] = {
     "edit": Route(
         lambda c, a: c.post(reverse("assets:edit", args=[a.pk]), _edit_data(a)),
         lambda c, a: _post_json(
-            c, f"/api/v1/assets/{a.pk}", {"model_id": a.model_id, "hostname": "PC-MATRICE", "version": a.version}, "patch"
+            c,
+            f"/api/v1/assets/{a.pk}",
+            {"model_id": a.model_id, "hostname": "PC-MATRICE", "version": a.version},
+            "patch",
         ),
     ),
     "move": Route(
@@ -89,7 +99,11 @@ ASSET_ROUTES: dict[str, Route] = {
         lambda c, a: _post_json(
             c,
             "/api/v1/loans",
-            {"asset_id": a.pk, "borrower_id": User.objects.get(email="emprunteur@relais.test").pk, "due_on": _due().isoformat()},
+            {
+                "asset_id": a.pk,
+                "borrower_id": User.objects.get(email="emprunteur@relais.test").pk,
+                "due_on": _due().isoformat(),
+            },
         ),
     ),
 }
@@ -102,11 +116,17 @@ def _due() -> Any:
 def _pdf() -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile("bon-de-livraison.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile(
+        "bon-de-livraison.pdf",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+        content_type="application/pdf",
+    )
 
 
 COLLECTION_ROUTES: dict[str, Route] = {
-    "mine": Route(lambda c, _: c.get(reverse("assets:mine")), lambda c, _: c.get("/api/v1/assets/mine")),
+    "mine": Route(
+        lambda c, _: c.get(reverse("assets:mine")), lambda c, _: c.get("/api/v1/assets/mine")
+    ),
     "list": Route(lambda c, _: c.get(reverse("assets:list")), lambda c, _: c.get("/api/v1/assets")),
     "create": Route(
         lambda c, m: c.post(reverse("assets:new"), {"model": m.pk, "tag": "PC-NOUVEAU"}),
@@ -115,9 +135,13 @@ COLLECTION_ROUTES: dict[str, Route] = {
     "export": Route(lambda c, _: c.get(reverse("assets:export") + "?format=csv"), None),
     "labels": Route(lambda c, _: c.get(reverse("assets:labels")), None),
     "import": Route(lambda c, _: c.get(reverse("assets:import")), None, admin_only=True),
-    "loans": Route(lambda c, _: c.get(reverse("assets:loans")), lambda c, _: c.get("/api/v1/loans")),
+    "loans": Route(
+        lambda c, _: c.get(reverse("assets:loans")), lambda c, _: c.get("/api/v1/loans")
+    ),
     "readiness": Route(lambda c, _: c.get(reverse("assets:readiness")), None),
-    "campaigns": Route(lambda c, _: c.get(reverse("assets:campaigns")), lambda c, _: c.get("/api/v1/campaigns")),
+    "campaigns": Route(
+        lambda c, _: c.get(reverse("assets:campaigns")), lambda c, _: c.get("/api/v1/campaigns")
+    ),
     "new_campaign": Route(lambda c, _: c.get(reverse("assets:campaign_new")), None),
 }
 
@@ -222,21 +246,33 @@ def test_loan_return_matrix(world: dict[str, Any], users_by_role: dict[str, User
                 try:
                     asset = make_asset(keeper, world["headset"])
                     borrower = user if name == "own" else world["someone"]
-                    loan = services.loan_create(actor=keeper, asset=asset, borrower=borrower, due_on=_due())
+                    loan = services.loan_create(
+                        actor=keeper, asset=asset, borrower=borrower, due_on=_due()
+                    )
                     if channel == "html":
-                        status = client_for(user).post(
-                            reverse("assets:loan_return", args=[loan.pk]), {"condition": "good"}
-                        ).status_code
+                        status = (
+                            client_for(user)
+                            .post(
+                                reverse("assets:loan_return", args=[loan.pk]), {"condition": "good"}
+                            )
+                            .status_code
+                        )
                     else:
                         status = _post_json(
-                            api_client_for(user), f"/api/v1/loans/{loan.pk}/return", {"condition": "good"}
+                            api_client_for(user),
+                            f"/api/v1/loans/{loan.pk}/return",
+                            {"condition": "good"},
                         ).status_code
                     returned = Loan.objects.get(pk=loan.pk).returned_at is not None
                 finally:
                     transaction.savepoint_rollback(sid)
                 # A borrower sees their own loan (403 when refused); others' loans are 404.
                 denied = 403 if name == "own" else 404
-                ok = (status < 400 and returned) if expected_ok else (status == denied and not returned)
+                ok = (
+                    (status < 400 and returned)
+                    if expected_ok
+                    else (status == denied and not returned)
+                )
                 if not ok:
                     failures.append(f"{role} return loan:{name} via {channel}: {status}")
     assert not failures, "\n".join(failures)
@@ -254,23 +290,39 @@ def test_campaign_matrix(world: dict[str, Any], users_by_role: dict[str, User]) 
             for channel in ("html", "api"):
                 sid = transaction.savepoint()
                 try:
-                    campaign = services.campaign_create(actor=manager, name="Portables télétravail", people=[target_person])
+                    campaign = services.campaign_create(
+                        actor=manager, name="Portables télétravail", people=[target_person]
+                    )
                     target = CampaignTarget.objects.get(campaign=campaign)
                     client = client_for(user) if channel == "html" else api_client_for(user)
                     if action == "view":
-                        url = reverse("assets:campaign", args=[campaign.pk]) if channel == "html" else f"/api/v1/campaigns/{campaign.pk}"
+                        url = (
+                            reverse("assets:campaign", args=[campaign.pk])
+                            if channel == "html"
+                            else f"/api/v1/campaigns/{campaign.pk}"
+                        )
                         status = client.get(url).status_code
                         changed = False
                     elif action == "deliver":
                         if channel == "html":
-                            status = client.post(reverse("assets:campaign_target", args=[target.pk]), {"state": "refused"}).status_code
+                            status = client.post(
+                                reverse("assets:campaign_target", args=[target.pk]),
+                                {"state": "refused"},
+                            ).status_code
                         else:
-                            status = _post_json(client, f"/api/v1/campaigns/targets/{target.pk}", {"state": "refused"}, "patch").status_code
+                            status = _post_json(
+                                client,
+                                f"/api/v1/campaigns/targets/{target.pk}",
+                                {"state": "refused"},
+                                "patch",
+                            ).status_code
                         changed = CampaignTarget.objects.get(pk=target.pk).state == "refused"
                     else:
                         if channel == "api":
                             continue
-                        status = client.post(reverse("assets:campaign_close", args=[campaign.pk])).status_code
+                        status = client.post(
+                            reverse("assets:campaign_close", args=[campaign.pk])
+                        ).status_code
                         changed = Campaign.objects.get(pk=campaign.pk).state == "closed"
                 finally:
                     transaction.savepoint_rollback(sid)

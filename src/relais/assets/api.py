@@ -1,6 +1,5 @@
 """The asset park over the API: the same services, selectors and policies as the pages."""
 
-
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
