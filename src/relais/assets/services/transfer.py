@@ -4,6 +4,7 @@ background) and CSV/XLSX export with spreadsheet formulas neutralised."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -16,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relais.accounts.models import Site, User
 from relais.assets import permissions
 from relais.assets.choices import NEEDS_HOLDER, AssetKind, AssetState, EventKind, ImportState
-from relais.assets.models import Asset, AssetEvent, AssetModel, AssetType, ImportJob, Supplier
+from relais.assets.models import Asset, AssetModel, AssetType, ImportJob, Supplier
 from relais.assets.services.park import TAG_PREFIX, mac_normalize
 from relais.core import files
 from relais.core.choices import AuditAction
@@ -97,6 +98,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.strip().lower())
     text = "".join(c for c in text if not unicodedata.combining(c))
@@ -549,57 +551,71 @@ def _write(*, actor: User, rows: list[CheckedRow], catalogue: Catalogue) -> int:
                 asset_type=row.values["type"], manufacturer=manufacturer, name=model_name
             )
     next_number = (Asset.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    now = timezone.now()
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
     created = 0
-    for start in range(0, len(rows), BATCH):
-        batch: list[Asset] = []
-        for row in rows[start : start + BATCH]:
-            v = row.values
-            tag = v["tag"].upper()
-            if not tag:
-                tag = f"{TAG_PREFIX}{next_number:06d}"
-                next_number += 1
-            manufacturer, model_name = v["model_key"]
-            model = models[(_fold(manufacturer), _fold(model_name))]
-            supplier = suppliers.get(_fold(v["supplier_name"])) if v["supplier_name"] else None
-            batch.append(
-                Asset(
-                    tag=tag,
-                    serial_number=v["serial_number"],
-                    hostname=v["hostname"],
-                    mac_address=v["mac_address"],
-                    model=model,
-                    asset_type_id=model.asset_type_id,
-                    state=v["state"],
-                    assigned_to_id=v["holder_id"],
-                    site=v["site"],
-                    stock_room=v["stock_room"],
-                    supplier=supplier,
-                    purchase_date=v["purchase_date"],
-                    warranty_end=v["warranty_end"],
-                    cost=v["cost"],
-                    notes=v["notes"],
-                    created_at=now,
-                    updated_at=now,
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            batch: list[tuple[Any, ...]] = []
+            for row in rows[start : start + BATCH]:
+                v = row.values
+                tag = v["tag"].upper()
+                if not tag:
+                    tag = f"{TAG_PREFIX}{next_number:06d}"
+                    next_number += 1
+                manufacturer, model_name = v["model_key"]
+                model = models[(_fold(manufacturer), _fold(model_name))]
+                supplier = suppliers.get(_fold(v["supplier_name"])) if v["supplier_name"] else None
+                batch.append(
+                    (
+                        tag,
+                        v["serial_number"],
+                        v["hostname"],
+                        v["mac_address"],
+                        model.pk,
+                        model.asset_type_id,
+                        v["state"],
+                        v["holder_id"],
+                        v["site"].pk if v["site"] is not None else None,
+                        v["stock_room"],
+                        supplier.pk if supplier is not None else None,
+                        ops.adapt_datefield_value(v["purchase_date"]),
+                        ops.adapt_datefield_value(v["warranty_end"]),
+                        ops.adapt_decimalfield_value(v["cost"], 10, 2),
+                        v["notes"],
+                        1,
+                        now,
+                        now,
+                    )
                 )
+            # Plain parameterised inserts: the ORM's per-field preparation of bulk_create
+            # costs more than the database itself at 50,000 rows.
+            cursor.executemany(_ASSET_INSERT, batch)
+            tags = [b[0] for b in batch]
+            saved = Asset.objects.filter(tag__in=tags).values_list("pk", "state", "assigned_to_id")
+            cursor.executemany(
+                _EVENT_INSERT,
+                [
+                    (pk, EventKind.IMPORTED, actor.pk, "", state, None, holder, "", "{}", now)
+                    for pk, state, holder in saved
+                ],
             )
-        saved = Asset.objects.bulk_create(batch, batch_size=500)
-        AssetEvent.objects.bulk_create(
-            [
-                AssetEvent(
-                    asset_id=a.pk,
-                    kind=EventKind.IMPORTED,
-                    actor=actor,
-                    to_state=a.state,
-                    to_user_id=a.assigned_to_id,
-                )
-                for a in saved
-            ],
-            batch_size=1000,
-        )
-        created += len(saved)
+            created += len(batch)
     audit_record(action=AuditAction.ASSET_IMPORT, actor=actor, changes={"created": created})
     return created
+
+
+_ASSET_INSERT = (
+    "INSERT INTO assets_asset (tag, serial_number, hostname, mac_address, model_id, "
+    "asset_type_id, state, assigned_to_id, site_id, stock_room, supplier_id, purchase_date, "
+    "warranty_end, cost, notes, version, created_at, updated_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_EVENT_INSERT = (
+    "INSERT INTO assets_assetevent (asset_id, kind, actor_id, from_state, to_state, "
+    "from_user_id, to_user_id, reason, changes, created_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
 
 
 # --- Import jobs (background) ---------------------------------------------------------------
