@@ -382,3 +382,21 @@ def test_the_ticket_form_offers_the_requesters_assets_and_links_the_chosen_one(
     assert "PC-CAMILLE" in ticket_page
     asset_page = client_for(agent).get(reverse("assets:detail", args=[laptop.pk])).content.decode()
     assert ticket.reference in asset_page
+
+
+def test_the_search_matches_the_start_of_tags_serials_and_hostnames(
+    desk: User, laptop_model: AssetModel
+) -> None:
+    make_asset(desk, laptop_model, tag="PC-0420", serial_number="5CG42XYZ", hostname="pc-compta-7")
+    make_asset(desk, laptop_model, tag="PC-1420", serial_number="AB0001", hostname="PC-RH-1")
+    api = api_client_for(desk)
+
+    def tags(q: str) -> list[str]:
+        return sorted(a["tag"] for a in api.get("/api/v1/assets", {"q": q}).json()["items"])
+
+    assert tags("pc-04") == ["PC-0420"]
+    assert tags("5cg") == ["PC-0420"]
+    assert tags("PC-COMPTA") == ["PC-0420"]
+    assert tags("pc-rh") == ["PC-1420"]
+    assert tags("PC-") == ["PC-0420", "PC-1420"]
+    assert tags("420") == []

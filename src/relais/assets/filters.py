@@ -65,15 +65,9 @@ class AssetFilterForm(forms.Form):
         data = self.cleaned_data if self.is_valid() else {}
         q = (data.get("q") or "").strip()
         if q:
-            condition = Q()
-            for field, value in (
-                ("tag", q.upper()),
-                ("serial_number", q),
-                ("serial_number", q.upper()),
-                ("hostname", q),
-                ("hostname", q.upper()),
-            ):
-                condition |= _prefix(field, value)
+            condition = Q(_prefix("tag", q.upper()))
+            for value in dict.fromkeys((q, q.upper(), q.lower())):
+                condition |= _prefix("serial_number", value) | _prefix("hostname", value)
             qs = qs.filter(condition)
         if data.get("state"):
             qs = qs.filter(state=data["state"])

@@ -125,7 +125,7 @@ class Asset(TimeStampedModel):
             models.Index(fields=["state", "-id"], name="asset_state_idx"),
             models.Index(fields=["asset_type", "state", "-id"], name="asset_type_idx"),
             models.Index(fields=["site", "state", "-id"], name="asset_site_idx"),
-            models.Index(fields=["assigned_to", "state"], name="asset_holder_idx"),
+            models.Index(fields=["assigned_to", "state", "asset_type"], name="asset_holder_idx"),
             models.Index(fields=["serial_number"], name="asset_serial_idx"),
             models.Index(fields=["hostname"], name="asset_hostname_idx"),
         ]

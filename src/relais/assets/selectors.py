@@ -22,6 +22,7 @@ from relais.assets.filters import AssetFilterForm
 from relais.assets.models import (
     Asset,
     AssetEvent,
+    AssetType,
     Campaign,
     CampaignTarget,
     Loan,
@@ -213,11 +214,18 @@ def readiness_people() -> QuerySet[Any, dict[str, Any]]:
     held = Asset.objects.filter(
         assigned_to=OuterRef("pk"), state__in=(AssetState.ASSIGNED, AssetState.ON_LOAN)
     )
+    # Type ids rather than a join on the type's kind: the holder index answers on its own.
+    laptop_types = list(
+        AssetType.objects.filter(kind=AssetKind.LAPTOP).values_list("pk", flat=True)
+    )
+    remote_types = list(
+        AssetType.objects.filter(kind__in=list(REMOTE_ACCESS_KINDS)).values_list("pk", flat=True)
+    )
     return (
         User.objects.filter(is_active=True)
         .annotate(
-            has_laptop=Exists(held.filter(asset_type__kind=AssetKind.LAPTOP)),
-            has_token=Exists(held.filter(asset_type__kind__in=list(REMOTE_ACCESS_KINDS))),
+            has_laptop=Exists(held.filter(asset_type_id__in=laptop_types)),
+            has_token=Exists(held.filter(asset_type_id__in=remote_types)),
             has_flag=Exists(RemoteAccess.objects.filter(person=OuterRef("pk"), enabled=True)),
             blocked=Exists(
                 Ticket.objects.filter(

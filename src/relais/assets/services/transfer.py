@@ -590,11 +590,13 @@ def _write(*, actor: User, rows: list[CheckedRow], catalogue: Catalogue) -> int:
                 )
             # Plain parameterised inserts: the ORM's per-field preparation of bulk_create
             # costs more than the database itself at 50,000 rows.
-            cursor.executemany(_ASSET_INSERT, batch)
+            _insert(cursor, _ASSET_INSERT, _ASSET_COPY, batch)
             tags = [b[0] for b in batch]
             saved = Asset.objects.filter(tag__in=tags).values_list("pk", "state", "assigned_to_id")
-            cursor.executemany(
+            _insert(
+                cursor,
                 _EVENT_INSERT,
+                _EVENT_COPY,
                 [
                     (pk, EventKind.IMPORTED, actor.pk, "", state, None, holder, "", "{}", now)
                     for pk, state, holder in saved
@@ -616,6 +618,27 @@ _EVENT_INSERT = (
     "from_user_id, to_user_id, reason, changes, created_at) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
+
+
+_ASSET_COPY = (
+    "COPY assets_asset (tag, serial_number, hostname, mac_address, model_id, asset_type_id, "
+    "state, assigned_to_id, site_id, stock_room, supplier_id, purchase_date, warranty_end, "
+    "cost, notes, version, created_at, updated_at) FROM STDIN"
+)
+_EVENT_COPY = (
+    "COPY assets_assetevent (asset_id, kind, actor_id, from_state, to_state, from_user_id, "
+    "to_user_id, reason, changes, created_at) FROM STDIN"
+)
+
+
+def _insert(cursor: Any, insert: str, copy: str, rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: COPY (one stream for the whole batch); SQLite: executemany."""
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(copy) as stream:
+            for row in rows:
+                stream.write_row(row)
+    else:
+        cursor.executemany(insert, rows)
 
 
 # --- Import jobs (background) ---------------------------------------------------------------
