@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -32,6 +33,8 @@ from relais.core.services import audit_record
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
+
+logger = logging.getLogger(__name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_TYPES = ("text/plain", "text/csv", XLSX)
@@ -665,7 +668,14 @@ def import_job_create(*, actor: User, upload: UploadedFile, dry_run: bool) -> Im
     )
     from relais.assets import tasks
 
-    transaction.on_commit(lambda: tasks.run_import(job.pk))
+    def enqueue() -> None:
+        try:
+            tasks.run_import(job.pk)
+        except Exception:
+            # The job stays "waiting": the page says so, and uploading again is the way out.
+            logger.exception("could not enqueue an asset import", extra={"job_id": job.pk})
+
+    transaction.on_commit(enqueue)
     return job
 
 
