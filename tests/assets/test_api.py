@@ -139,3 +139,33 @@ def test_a_receipt_is_served_to_the_desk_and_the_holder_only(
     )
     assert refused.status_code == 302
     assert laptop.attachments.count() == 1
+
+
+def test_orphan_files_are_swept_and_referenced_ones_kept(
+    desk: User, laptop_model: AssetModel, settings: Any
+) -> None:
+    import os
+    import time
+    from datetime import timedelta
+    from pathlib import Path
+
+    from relais.assets import services
+    from relais.core import files
+
+    laptop = make_asset(desk, laptop_model)
+    services.asset_attach(
+        actor=desk,
+        asset=laptop,
+        upload=SimpleUploadedFile("bon.pdf", PDF, content_type="application/pdf"),
+    )
+    kept = laptop.attachments.get().storage_name
+    orphan = files.store_upload(
+        SimpleUploadedFile("perdu.pdf", PDF, content_type="application/pdf"),
+        folder="assets/attachments",
+    ).storage_name
+    old = time.time() - 2 * 86400
+    for name in (kept, orphan):
+        os.utime(Path(settings.MEDIA_ROOT) / name, (old, old))
+    assert services.asset_files_sweep_orphans(older_than=timedelta(hours=24)) == 1
+    assert (Path(settings.MEDIA_ROOT) / kept).exists()
+    assert not (Path(settings.MEDIA_ROOT) / orphan).exists()

@@ -366,6 +366,26 @@ def asset_attach(
     return attachment
 
 
+def asset_files_sweep_orphans(*, older_than: timedelta) -> int:
+    """Remove stored files nothing references any more: attachments whose upload rolled
+    back, and import files whose job is gone or finished (a crashed worker's leftovers)."""
+    from relais.assets.choices import ImportState
+    from relais.assets.models import ImportJob
+
+    removed = files.sweep_orphans(
+        folder="assets/attachments",
+        referenced=lambda name: AssetAttachment.objects.filter(storage_name=name).exists(),
+        older_than=older_than,
+    )
+    return removed + files.sweep_orphans(
+        folder="assets/imports",
+        referenced=lambda name: ImportJob.objects.filter(
+            storage_name=name, state__in=(ImportState.PENDING, ImportState.RUNNING)
+        ).exists(),
+        older_than=older_than,
+    )
+
+
 # --- Loans ---------------------------------------------------------------------------------
 
 
