@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from relais.accounts.choices import Role
 from relais.accounts.models import User
 from relais.assets import services
-from relais.assets.choices import AssetState
+from relais.assets.choices import AssetState, TargetState
 from relais.assets.models import Asset, AssetModel, CampaignTarget, Loan, TicketAsset
 from relais.core.services import outbox_deliver_due
 from relais.tickets.choices import Priority
@@ -400,3 +400,31 @@ def test_the_search_matches_the_start_of_tags_serials_and_hostnames(
     assert tags("pc-rh") == ["PC-1420"]
     assert tags("PC-") == ["PC-0420", "PC-1420"]
     assert tags("420") == []
+
+
+def test_a_supervisor_creates_a_campaign_from_the_form(laptop_model: AssetModel) -> None:
+    supervisor = UserFactory(role=Role.SUPERVISOR)
+    direction = OrgUnitFactory(name="Direction du patrimoine")
+    people = [UserFactory(org_unit=direction) for _ in range(3)]
+    client = client_for(supervisor)
+    refused = client.post(reverse("assets:campaign_new"), {"name": "Vide"})
+    assert refused.status_code == 200
+    assert "Choisissez la population" in refused.content.decode()
+    unknown = client.post(
+        reverse("assets:campaign_new"), {"name": "X", "people": "personne@nulle.part"}
+    )
+    assert unknown.context["form"].errors["people"] == [
+        "Personne n'a ces adresses : personne@nulle.part"
+    ]
+    response = client.post(
+        reverse("assets:campaign_new"),
+        {
+            "name": "Écrans 27 pouces",
+            "org_units": [direction.pk],
+            "asset_models": [laptop_model.pk],
+        },
+    )
+    assert response.status_code == 302
+    targets = CampaignTarget.objects.filter(campaign__name="Écrans 27 pouces")
+    assert {t.person for t in targets} == set(people)
+    assert {t.state for t in targets} == {TargetState.TO_PREPARE}
