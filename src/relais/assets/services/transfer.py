@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -534,7 +534,15 @@ def assets_import(
     errors.sort(key=lambda e: e.line)
     if errors or dry_run:
         return ImportResult(total, 0, errors)
-    created = _write(actor=actor, rows=checked, catalogue=catalogue)
+    try:
+        created = _write(actor=actor, rows=checked, catalogue=catalogue)
+    except IntegrityError:
+        # Someone created one of these tags between the check and the write: nothing was
+        # written (one transaction); the next run reports the duplicate line by line.
+        message = _(
+            "An asset tag of this file was taken meanwhile: nothing was imported, run it again."
+        )
+        return ImportResult(total, 0, [LineError(0, "", message)])
     return ImportResult(total, created, [])
 
 
