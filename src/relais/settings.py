@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "relais.kb",
     "relais.community",
     "relais.mail",
+    "relais.assets",
 ]
 
 MIDDLEWARE = [
@@ -443,3 +444,11 @@ LOGGING = {
 
 NINJA_PAGINATION_MAX_LIMIT = API_PAGE_SIZE_MAX
 CSRF_FAILURE_VIEW = "relais.core.views.csrf_failure"
+
+# --- Asset park (relais.assets) -------------------------------------------------------------
+# Loan reminders: once this many days before the due date, then every N days once overdue.
+ASSETS_LOAN_REMINDER_DAYS_BEFORE = env_int("RELAIS_ASSETS_LOAN_REMINDER_DAYS_BEFORE", 2)
+ASSETS_LOAN_OVERDUE_EVERY_DAYS = env_int("RELAIS_ASSETS_LOAN_OVERDUE_EVERY_DAYS", 3)
+# Largest asset file accepted for import (bytes) and rows per file.
+ASSETS_IMPORT_MAX_BYTES = env_int("RELAIS_ASSETS_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+ASSETS_IMPORT_MAX_ROWS = env_int("RELAIS_ASSETS_IMPORT_MAX_ROWS", 100_000)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("relais.search.urls")),
     path("", include("relais.community.urls")),
     path("", include("relais.mail.urls")),
+    path("", include("relais.assets.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

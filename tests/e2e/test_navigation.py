@@ -17,9 +17,9 @@ pytestmark = [
 
 PORTAL = ["Accueil", "Mes demandes", "Nouvelle demande"]
 KNOWLEDGE = ["Base de connaissances", "Entraide"]
-DESK = [*PORTAL, "Files d’attente", *KNOWLEDGE, "Annuaire", "Mon profil"]
+DESK = [*PORTAL, "Files d’attente", "Mon équipement", *KNOWLEDGE, "Parc", "Annuaire", "Mon profil"]
 EXPECTED_NAV = {
-    Role.COLLABORATOR: [*PORTAL, *KNOWLEDGE, "Mon profil"],
+    Role.COLLABORATOR: [*PORTAL, "Mon équipement", *KNOWLEDGE, "Mon profil"],
     Role.AGENT: DESK,
     Role.SUPERVISOR: [*DESK[:-1], "Courriels reçus", "Mon profil"],
     Role.ADMIN: [*DESK[:-1], "Courriels reçus", "Mon profil", "Administration"],

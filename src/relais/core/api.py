@@ -219,6 +219,7 @@ class Page(PaginationBase):
 
 def register_routers() -> None:
     from relais.accounts.api import router as accounts_router
+    from relais.assets.api import router as assets_router
     from relais.community.api import router as community_router
     from relais.kb.api import router as kb_router
     from relais.mail.api import router as mail_router
@@ -231,6 +232,7 @@ def register_routers() -> None:
     api.add_router("/", kb_router)
     api.add_router("/", community_router)
     api.add_router("/", mail_router)
+    api.add_router("/", assets_router)
 
 
 register_routers()

@@ -33,6 +33,7 @@ Seeder = Callable[[DemoContext], str]
 def _seeders() -> list[Seeder]:
     # Order matters: later seeders use what earlier ones created (through ctx.data).
     from relais.accounts import demo as accounts_demo
+    from relais.assets import demo as assets_demo
     from relais.community import demo as community_demo
     from relais.kb import demo as kb_demo
     from relais.mail import demo as mail_demo
@@ -45,6 +46,7 @@ def _seeders() -> list[Seeder]:
         kb_demo.seed,
         community_demo.seed,
         mail_demo.seed,
+        assets_demo.seed,
         search_demo.seed,  # last: indexes what the bulk seeders wrote
     ]
 

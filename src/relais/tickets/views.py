@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from relais.accounts.models import User
 from relais.accounts.selectors import current_user
+from relais.assets import services as assets_services
 from relais.core.files import file_response
 from relais.core.widgets import FastSelect
 from relais.mail import selectors as mail_selectors
@@ -133,6 +134,10 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
+                # Parc hook: the equipment the requester chose in the form.
+                assets_services.ticket_opened(
+                    actor=user, ticket=ticket, asset_id=request.POST.get("asset")
+                )
                 messages.success(
                     request,
                     _("Your request %(ref)s has been recorded.") % {"ref": ticket.reference},
