@@ -83,16 +83,27 @@ def _adjust_df(added: Iterable[str], removed: Iterable[str]) -> None:
         SearchTerm.objects.filter(term__in=removed, df__gt=0).update(df=F("df") - 1)
 
 
-@transaction.atomic
-def index_object(source: Source, obj: Any) -> SearchEntry | None:
-    """Bring the index entry of `obj` up to date (or remove it when it must not be found)."""
+def index_object(source: Source, obj: Any, *, created: bool = False) -> SearchEntry | None:
+    """Bring the index entry of `obj` up to date (or remove it when it must not be found).
+    Part of the caller's transaction (no savepoint of its own: if indexing fails, the write
+    fails with it). `created`: the object is new, so it has no entry yet (one query less)."""
+    with transaction.atomic(savepoint=False):
+        return _index_object(source, obj, created=created)
+
+
+def _index_object(source: Source, obj: Any, *, created: bool) -> SearchEntry | None:
     doc = source.document(obj)
     if doc is None:
-        unindex(source.kind, obj.pk)
+        if not created:
+            unindex(source.kind, obj.pk)
         return None
     values = _entry_values(source.kind, obj.pk, doc)
     existing = (
-        SearchEntry.objects.select_for_update().filter(kind=source.kind, object_id=obj.pk).first()
+        None
+        if created
+        else SearchEntry.objects.select_for_update()
+        .filter(kind=source.kind, object_id=obj.pk)
+        .first()
     )
     if existing is None:
         entry = SearchEntry.objects.create(**values)

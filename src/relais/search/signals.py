@@ -19,7 +19,7 @@ def connect(source: Source) -> None:
 
         if update_fields is not None and not source_fields_changed(source, update_fields):
             return
-        services.index_object(source, instance)
+        services.index_object(source, instance, created=bool(kwargs.get("created")))
 
     def deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
         from relais.search import services
