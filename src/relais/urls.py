@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("relais.kb.urls")),
     path("", include("relais.search.urls")),
     path("", include("relais.community.urls")),
+    path("", include("relais.monitoring.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

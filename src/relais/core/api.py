@@ -221,6 +221,7 @@ def register_routers() -> None:
     from relais.accounts.api import router as accounts_router
     from relais.community.api import router as community_router
     from relais.kb.api import router as kb_router
+    from relais.monitoring.api import router as monitoring_router
     from relais.search.api import router as search_router
     from relais.tickets.api import router as tickets_router
 
@@ -229,6 +230,7 @@ def register_routers() -> None:
     api.add_router("/", search_router)
     api.add_router("/", kb_router)
     api.add_router("/", community_router)
+    api.add_router("/", monitoring_router)
 
 
 register_routers()

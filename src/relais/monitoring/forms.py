@@ -1,0 +1,136 @@
+"""Forms of the service watch screens (validation of the domain happens in services)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from relais.monitoring.choices import (
+    AllowKind,
+    AuthKind,
+    CheckKind,
+    IncidentStatus,
+    UpdateVisibility,
+)
+from relais.monitoring.models import Service
+
+
+class IncidentUpdateForm(forms.Form):
+    visibility = forms.ChoiceField(
+        label=_("Visibility"), choices=UpdateVisibility.choices, initial=UpdateVisibility.PUBLIC
+    )
+    status = forms.ChoiceField(
+        label=_("New status"),
+        choices=[("", _("Unchanged")), *IncidentStatus.choices],
+        required=False,
+    )
+    body = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000
+    )
+
+
+class CheckForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=CheckKind.choices)
+    target = forms.CharField(
+        label=_("Target"),
+        max_length=500,
+        required=False,
+        help_text=_("URL for HTTP, host:port for TCP and TLS, host name for DNS and ping."),
+    )
+    interval_seconds = forms.IntegerField(label=_("Interval (seconds)"), min_value=10, initial=60)
+    timeout_seconds = forms.FloatField(label=_("Timeout (seconds)"), min_value=0.5, initial=10)
+    failures_before_down = forms.IntegerField(
+        label=_("Failures before down"), min_value=1, max_value=20, initial=3
+    )
+    successes_before_up = forms.IntegerField(
+        label=_("Successes before up"), min_value=1, max_value=20, initial=1
+    )
+    config = forms.CharField(
+        label=_("Options (JSON)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_('For example {"expected_status": [200], "keyword": "OK"}.'),
+    )
+    auth_kind = forms.ChoiceField(
+        label=_("Authentication"), choices=AuthKind.choices, required=False
+    )
+    username = forms.CharField(label=_("User name"), required=False, max_length=200)
+    password = forms.CharField(
+        label=_("Password or token"),
+        required=False,
+        max_length=2000,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted and never shown again; leave empty to keep it."),
+    )
+    heartbeat_cron = forms.CharField(label=_("Cron expression"), required=False, max_length=100)
+    grace_seconds = forms.IntegerField(label=_("Grace (seconds)"), min_value=0, initial=300)
+    is_enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
+
+    def clean_config(self) -> dict[str, Any]:
+        raw = self.cleaned_data.get("config") or ""
+        if not raw.strip():
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise forms.ValidationError(_("This is not valid JSON.")) from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("Options must be an object."))
+        return value
+
+    def secret(self) -> dict[str, str] | None:
+        kind = self.cleaned_data.get("auth_kind") or ""
+        password = self.cleaned_data.get("password") or ""
+        if not kind:
+            return None
+        if not password:
+            return None
+        if kind == AuthKind.BEARER:
+            return {"token": password}
+        return {"username": self.cleaned_data.get("username") or "", "password": password}
+
+    def data_for_service(self) -> dict[str, Any]:
+        fields = (
+            "name",
+            "kind",
+            "target",
+            "interval_seconds",
+            "timeout_seconds",
+            "failures_before_down",
+            "successes_before_up",
+            "config",
+            "heartbeat_cron",
+            "grace_seconds",
+            "is_enabled",
+        )
+        data = {k: self.cleaned_data[k] for k in fields}
+        data["auth_kind"] = self.cleaned_data.get("auth_kind") or ""
+        return data
+
+
+class AllowEntryForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=AllowKind.choices)
+    value = forms.CharField(label=_("Network or domain"), max_length=255)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class MaintenanceForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    services = forms.ModelMultipleChoiceField(label=_("Services"), queryset=Service.objects.all())
+    starts_at = forms.DateTimeField(
+        label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class SubscribeForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))

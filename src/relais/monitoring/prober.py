@@ -1,0 +1,266 @@
+"""The prober: one asyncio loop running every due check of its shard (ADR 0009).
+
+- Drift-free schedule: check c runs at t0 + phase(c) + k·interval, whatever each run took;
+  phase(c) spreads checks over their interval (deterministic jitter), so 15,000 checks at
+  30 s start ~500 per second instead of all at once. A run that falls behind skips the
+  missed slots instead of bursting.
+- Bounded concurrency (a semaphore), per-check timeouts: a black-holed target only holds its
+  own coroutine.
+- Results are written in batches (every second or 500 results) in a worker thread through
+  `services.results_record`; the event loop never touches the ORM.
+- Checks are reloaded every RELOAD_SECONDS; heartbeats are evaluated every 10 s.
+- The state machine's counters live in the database, so a restart resumes without
+  duplicate incidents or a burst of alerts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import aiohttp
+from django.conf import settings
+from django.db import close_old_connections
+
+from relais.monitoring import executors, secrets, services
+from relais.monitoring.choices import CheckKind
+from relais.monitoring.executors import CheckSpec, Outcome
+from relais.monitoring.models import Check
+
+logger = logging.getLogger(__name__)
+
+RELOAD_SECONDS = 30
+FLUSH_SECONDS = 1.0
+FLUSH_SIZE = 500
+
+
+def load_specs(shard: tuple[int, int] | None) -> dict[int, CheckSpec]:
+    """The enabled probing checks this shard owns (runs in a thread)."""
+    close_old_connections()
+    specs = {}
+    rows = (
+        Check.objects.filter(is_enabled=True)
+        .exclude(kind=CheckKind.HEARTBEAT)
+        .values_list(
+            "id",
+            "kind",
+            "target",
+            "interval_seconds",
+            "timeout_seconds",
+            "config",
+            "auth_kind",
+            "secret_encrypted",
+        )
+    )
+    for pk, kind, target, interval, timeout, config, auth_kind, secret in rows.iterator(
+        chunk_size=2000
+    ):
+        if shard is not None and not services.owns(shard, pk):
+            continue
+        specs[pk] = CheckSpec(
+            id=pk,
+            kind=kind,
+            target=target,
+            interval=interval,
+            timeout=timeout,
+            config=config or {},
+            auth_kind=auth_kind,
+            secret=secrets.decrypt_json(secret) if secret else {},
+        )
+    return specs
+
+
+def phase(check_id: int, interval: int) -> float:
+    """Where in its interval a check runs: stable across restarts, spread evenly."""
+    return (zlib.crc32(str(check_id).encode()) % (interval * 1000)) / 1000
+
+
+@dataclass
+class Stats:
+    runs: int = 0
+    lateness: list[float] = field(default_factory=list)
+    keep_lateness: bool = False
+
+    def record(self, late: float) -> None:
+        self.runs += 1
+        if self.keep_lateness:
+            self.lateness.append(late)
+
+
+class Prober:
+    def __init__(
+        self,
+        *,
+        shard: tuple[int, int] | None = None,
+        concurrency: int | None = None,
+        location: str | None = None,
+        writer: Callable[[list[services.ProbeResult]], object] | None = None,
+        reload_seconds: float = RELOAD_SECONDS,
+    ) -> None:
+        self.shard = shard
+        self.location = location or settings.MONITORING_LOCATION
+        self.semaphore = asyncio.Semaphore(concurrency or settings.MONITORING_PROBER_CONCURRENCY)
+        self.specs: dict[int, CheckSpec] = {}
+        self.heap: list[tuple[float, int]] = []
+        self.pending: list[services.ProbeResult] = []
+        self.writer = writer or (lambda batch: services.results_record(results=batch))
+        self.reload_seconds = reload_seconds
+        self.stats = Stats()
+        self.stopping = asyncio.Event()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.session: aiohttp.ClientSession | None = None
+
+    # --- schedule -------------------------------------------------------------------------
+
+    def _next_slot(self, spec: CheckSpec, after: float) -> float:
+        """The first slot t0 + phase + k·interval strictly after `after` (epoch based, so
+        every shard and restart agrees on it)."""
+        base = phase(spec.id, spec.interval)
+        k = int((after - base) // spec.interval) + 1
+        return base + k * spec.interval
+
+    def apply_specs(self, specs: dict[int, CheckSpec]) -> None:
+        now = time.time()
+        known = set(self.specs)
+        self.specs = specs
+        for check_id in specs.keys() - known:
+            heapq.heappush(self.heap, (self._next_slot(specs[check_id], now), check_id))
+        # Removed checks leave the heap lazily (skipped when popped).
+
+    async def reload(self) -> None:
+        specs = await asyncio.to_thread(load_specs, self.shard)
+        changed = {pk for pk, spec in specs.items() if pk in self.specs and self.specs[pk] != spec}
+        self.apply_specs(specs)
+        if changed:
+            self.heap = [(due, pk) for due, pk in self.heap if pk not in changed]
+            heapq.heapify(self.heap)
+            now = time.time()
+            for pk in changed:
+                heapq.heappush(self.heap, (self._next_slot(specs[pk], now), pk))
+
+    # --- running --------------------------------------------------------------------------
+
+    async def _run_one(self, spec: CheckSpec, due: float) -> None:
+        async with self.semaphore:
+            started = time.time()
+            self.stats.record(started - due)
+            assert self.session is not None
+            # The executors time out by themselves; this is the backstop.
+            outcome = await asyncio.wait_for(
+                executors.probe(spec, self.session), timeout=spec.timeout + 1
+            )
+        self.pending.append(
+            services.ProbeResult(
+                spec.id, datetime.fromtimestamp(started, UTC), outcome, self.location
+            )
+        )
+
+    async def _guarded(self, spec: CheckSpec, due: float) -> None:
+        try:
+            await self._run_one(spec, due)
+        except TimeoutError:
+            self.pending.append(
+                services.ProbeResult(
+                    spec.id,
+                    datetime.fromtimestamp(due, UTC),
+                    Outcome("down", error_code="timeout"),
+                    self.location,
+                )
+            )
+        except Exception:
+            logger.exception("probe failed", extra={"check_id": spec.id})
+
+    async def _scheduler(self) -> None:
+        while not self.stopping.is_set():
+            now = time.time()
+            while self.heap and self.heap[0][0] <= now:
+                due, check_id = heapq.heappop(self.heap)
+                spec = self.specs.get(check_id)
+                if spec is None:
+                    continue
+                task = asyncio.create_task(self._guarded(spec, due))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+                heapq.heappush(self.heap, (self._next_slot(spec, max(due, now - 0.5)), check_id))
+            delay = (self.heap[0][0] - time.time()) if self.heap else 0.5
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=min(max(delay, 0.001), 0.5))
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        try:
+            await asyncio.to_thread(self._write, batch)
+        except Exception:
+            logger.exception("could not record results; keeping them for the next flush")
+            self.pending = batch + self.pending
+
+    def _write(self, batch: list[services.ProbeResult]) -> None:
+        close_old_connections()
+        self.writer(batch)
+
+    async def _flusher(self) -> None:
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=FLUSH_SECONDS)
+            await self.flush()
+
+    async def _reloader(self) -> None:
+        ticks = 0
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=10)
+            ticks += 10
+            try:
+                if ticks >= self.reload_seconds:
+                    ticks = 0
+                    await self.reload()
+                await asyncio.to_thread(self._heartbeats)
+            except Exception:
+                logger.exception("prober housekeeping failed")
+
+    def _heartbeats(self) -> None:
+        close_old_connections()
+        services.heartbeats_evaluate(shard=self.shard)
+
+    async def run(self, *, duration: float | None = None) -> None:
+        self.session = executors.new_session()
+        try:
+            await self.reload()
+            loops = [
+                asyncio.create_task(self._scheduler()),
+                asyncio.create_task(self._flusher()),
+                asyncio.create_task(self._reloader()),
+            ]
+            if duration is not None:
+                await asyncio.sleep(duration)
+                self.stopping.set()
+            await asyncio.gather(*loops)
+            if self.tasks:
+                await asyncio.wait(self.tasks, timeout=5)
+            await self.flush()
+        finally:
+            await self.session.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`2/3` → (2, 3); ValueError with a sentence otherwise."""
+    try:
+        k_text, n_text = text.split("/")
+        k, n = int(k_text), int(n_text)
+    except ValueError as exc:
+        raise ValueError(f"--shard takes k/n, e.g. 1/3 (got {text!r})") from exc
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard k/n needs 1 ≤ k ≤ n (got {text!r})")
+    return k, n
