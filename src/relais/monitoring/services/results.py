@@ -65,7 +65,9 @@ def _overall(check: Check, locations_required: int) -> str:
     if not states:
         return CheckState.UNKNOWN
     down = sum(1 for s in states if s == CheckState.DOWN)
-    if down and down >= min(locations_required, len(states)):
+    # With N locations required, N probing locations must see the check down; fewer make it
+    # degraded (one zone's network problem is not an outage).
+    if down and down >= locations_required:
         return CheckState.DOWN
     if down or CheckState.DEGRADED in states:
         return CheckState.DEGRADED
