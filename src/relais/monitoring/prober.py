@@ -234,7 +234,8 @@ class Prober:
     async def run(self, *, duration: float | None = None) -> None:
         self.session = executors.new_session()
         try:
-            await self.reload()
+            if not self.specs:
+                await self.reload()
             loops = [
                 asyncio.create_task(self._scheduler()),
                 asyncio.create_task(self._flusher()),
