@@ -433,8 +433,8 @@ if PRODUCTION and MONITORING_ALLOW_LOOPBACK:
         "RELAIS_MONITORING_ALLOW_LOOPBACK is for tests and the demo; production refuses it"
     )
 # Webhook destinations on loopback: tests only (their receiver runs on 127.0.0.1).
-MONITORING_WEBHOOK_ALLOW_LOOPBACK = TESTING and not PRODUCTION and env_bool(
-    "RELAIS_MONITORING_WEBHOOK_ALLOW_LOOPBACK", False
+MONITORING_WEBHOOK_ALLOW_LOOPBACK = (
+    TESTING and not PRODUCTION and env_bool("RELAIS_MONITORING_WEBHOOK_ALLOW_LOOPBACK", False)
 )
 # host or host:port entries that checks may never target, besides the ones Relais knows
 # (database, Redis, SMTP, LDAP, its own web address), e.g. the IMAP server.

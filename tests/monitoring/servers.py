@@ -76,7 +76,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
-        self.server.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        self.server.received.append(
+            {"path": self.path, "headers": dict(self.headers), "body": body}
+        )
         path = self.path.split("?")[0]
         if path.startswith("/status/"):
             self._send(int(path.rsplit("/", 1)[1]), b"")

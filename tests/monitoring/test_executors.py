@@ -81,7 +81,9 @@ def test_http_max_latency_degrades(target_server: TargetServer) -> None:
 
 
 def test_tcp_up_and_refused(target_server: TargetServer) -> None:
-    spec = CheckSpec(id=1, kind="tcp", target=f"127.0.0.1:{target_server.port}", interval=30, timeout=2)
+    spec = CheckSpec(
+        id=1, kind="tcp", target=f"127.0.0.1:{target_server.port}", interval=30, timeout=2
+    )
     assert run(spec).state == "up"
     closed = CheckSpec(id=1, kind="tcp", target="127.0.0.1:1", interval=30, timeout=2)
     assert run(closed).error_code == ErrorCode.REFUSED
@@ -128,7 +130,9 @@ def test_tls_certificate_days_before_expiry(days: int, state: str, code: str) ->
 def test_tls_untrusted_certificate_is_down_when_verified() -> None:
     server = TlsServer(not_after=datetime.now(UTC) + timedelta(days=90))
     try:
-        spec = CheckSpec(id=1, kind="tls", target=f"127.0.0.1:{server.port}", interval=30, timeout=3)
+        spec = CheckSpec(
+            id=1, kind="tls", target=f"127.0.0.1:{server.port}", interval=30, timeout=3
+        )
         outcome = run(spec)
     finally:
         server.stop()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-
-import pytest
 
 from relais.accounts.models import User
 from relais.monitoring import services
@@ -60,9 +59,7 @@ def test_black_holed_targets_do_not_slow_the_others(
         http_check(admin_user, service, target_server.url("/ok"), name=f"ok {n}") for n in range(7)
     ]
     holes = [
-        http_check(
-            admin_user, service, f"http://127.0.0.1:{black_hole.port}/", name=f"trou {n}"
-        )
+        http_check(admin_user, service, f"http://127.0.0.1:{black_hole.port}/", name=f"trou {n}")
         for n in range(3)
     ]
     prober = Prober()
@@ -88,9 +85,7 @@ def test_restart_resumes_without_duplicate_incidents_or_alerts(
     admin_user: User, target_server: TargetServer
 ) -> None:
     service = services.service_create(actor=admin_user, data={"name": "Messagerie"})
-    check = http_check(
-        admin_user, service, target_server.url("/ok"), failures_before_down=2
-    )
+    check = http_check(admin_user, service, target_server.url("/ok"), failures_before_down=2)
     target_server.stopped.add("/ok")
 
     def run_once(seconds: float) -> None:

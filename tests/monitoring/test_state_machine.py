@@ -177,19 +177,27 @@ def test_escalation_and_reminders(
     assert services.alerts_remind_due(now=T0 + timedelta(hours=5)) == 0
 
 
-def test_override_replaces_the_week_member(admin_user: User, vpn_service: Service, on_call_person: User) -> None:
+def test_override_replaces_the_week_member(
+    admin_user: User, vpn_service: Service, on_call_person: User
+) -> None:
     rota = Service.objects.get(pk=vpn_service.pk).rota
     assert services.on_call(rota, T0) == on_call_person
     stand_in = UserFactory(role="agent")
     services.rota_override_add(
-        actor=admin_user, rota=rota, user=stand_in, starts_at=T0, ends_at=T0 + timedelta(days=2),
+        actor=admin_user,
+        rota=rota,
+        user=stand_in,
+        starts_at=T0,
+        ends_at=T0 + timedelta(days=2),
         reason="Congés",
     )
     assert services.on_call(rota, T0 + timedelta(hours=1)) == stand_in
     assert services.on_call(rota, T0 + timedelta(days=7)) != stand_in
 
 
-def test_webhook_alerts_go_through_the_outbox(admin_user: User, vpn_check: Check, settings: Any) -> None:
+def test_webhook_alerts_go_through_the_outbox(
+    admin_user: User, vpn_check: Check, settings: Any
+) -> None:
     services.channel_create(
         actor=admin_user, name="Teams DSI", kind="teams", target="https://93.184.215.14/hook"
     )
@@ -204,8 +212,13 @@ def test_heartbeat_late_and_missing(admin_user: User, vpn_service: Service) -> N
         check = services.check_create(
             actor=admin_user,
             service=vpn_service,
-            data={"name": "Sauvegarde nocturne", "kind": "heartbeat", "interval_seconds": 3600,
-                  "timeout_seconds": 10, "grace_seconds": 600},
+            data={
+                "name": "Sauvegarde nocturne",
+                "kind": "heartbeat",
+                "interval_seconds": 3600,
+                "timeout_seconds": 10,
+                "grace_seconds": 600,
+            },
         )
         assert services.heartbeat_ping(token=check.heartbeat_token) is not None
     assert services.heartbeats_evaluate(now=T0 + timedelta(minutes=65)) == 0  # within grace
@@ -221,11 +234,17 @@ def test_heartbeat_late_and_missing(admin_user: User, vpn_service: Service) -> N
 
 def test_heartbeat_with_a_cron_expression(admin_user: User, vpn_service: Service) -> None:
     with freeze_time(T0):
-        check = services.check_create(
+        services.check_create(
             actor=admin_user,
             service=vpn_service,
-            data={"name": "Export paie", "kind": "heartbeat", "heartbeat_cron": "0 2 * * *",
-                  "interval_seconds": 86400, "timeout_seconds": 10, "grace_seconds": 1800},
+            data={
+                "name": "Export paie",
+                "kind": "heartbeat",
+                "heartbeat_cron": "0 2 * * *",
+                "interval_seconds": 86400,
+                "timeout_seconds": 10,
+                "grace_seconds": 1800,
+            },
         )
     # Created at 09:00, the next run is due at 02:00 the next day, plus 30 minutes.
     assert services.heartbeats_evaluate(now=T0 + timedelta(hours=17, minutes=20)) == 0

@@ -28,7 +28,9 @@ def take_down(check: Check, *, detail: str = "ECONNREFUSED 10.20.3.4") -> None:
     services.results_record(
         results=[
             services.ProbeResult(
-                check.pk, now + timedelta(seconds=n), Outcome(CheckState.DOWN, None, None, "refused", detail)
+                check.pk,
+                now + timedelta(seconds=n),
+                Outcome(CheckState.DOWN, None, None, "refused", detail),
             )
             for n in range(3)
         ]
@@ -100,7 +102,9 @@ def test_agent_posts_public_update_and_internal_note(agent: User, vpn_check: Che
     incident = Incident.objects.get()
     client = client_for(agent)
     url = f"/veille/incidents/{incident.pk}/"
-    client.post(url, {"visibility": "public", "status": "identified", "body": "Lien opérateur coupé."})
+    client.post(
+        url, {"visibility": "public", "status": "identified", "body": "Lien opérateur coupé."}
+    )
     client.post(url, {"visibility": "internal", "status": "", "body": "Ticket opérateur 4711."})
     incident.refresh_from_db()
     assert incident.status == "identified"
@@ -244,7 +248,9 @@ def test_service_page_with_response_time_graph(agent: User, vpn_check: Check) ->
     now = timezone.now()
     services.results_record(
         results=[
-            services.ProbeResult(vpn_check.pk, now - timedelta(minutes=n), Outcome("up", 10.0 + n, 200))
+            services.ProbeResult(
+                vpn_check.pk, now - timedelta(minutes=n), Outcome("up", 10.0 + n, 200)
+            )
             for n in range(5)
         ]
     )

@@ -80,7 +80,9 @@ def test_retries_share_the_same_webhook_id(target_server: TargetServer, db: Any)
     assert ids == {f"msg_{message.uid}"}
 
 
-def test_4xx_is_permanent_and_410_disables_the_channel(target_server: TargetServer, db: Any) -> None:
+def test_4xx_is_permanent_and_410_disables_the_channel(
+    target_server: TargetServer, db: Any
+) -> None:
     assert send(channel(target_server.url("/status/400"))).status == OutboxStatus.DEAD
     assert send(channel(target_server.url("/status/429"))).status == OutboxStatus.PENDING
     gone = channel(target_server.url("/status/410"))
@@ -118,7 +120,10 @@ def test_channel_secret_is_stored_encrypted(admin_user: User) -> None:
     from relais.monitoring import services
 
     ch = services.channel_create(
-        actor=admin_user, name="SIEM", kind="webhook", target="https://93.184.215.14/h",
+        actor=admin_user,
+        name="SIEM",
+        kind="webhook",
+        target="https://93.184.215.14/h",
         signing_secret=SECRET,
     )
     stored = AlertChannel.objects.values_list("secret_encrypted", flat=True).get(pk=ch.pk)

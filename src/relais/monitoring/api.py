@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
+from ninja.security import HttpBearer
 
 from relais.core.api import ApiError, ErrorOut, Page
 from relais.monitoring import selectors, services
@@ -352,18 +353,27 @@ def create_maintenance(request: HttpRequest, payload: MaintenanceIn) -> Any:
     return Status(201, maintenance)
 
 
+class ProberAuth(HttpBearer):
+    """`Authorization: Bearer rlp_…`: a remote prober's own token (not a person's)."""
+
+    openapi_scheme = "bearer"
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        prober = services.remote_prober_authenticate(token)
+        if prober is not None:
+            request.remote_prober = prober  # type: ignore[attr-defined]
+        return prober
+
+
 @router.post(
     "/monitoring/probers/results",
-    auth=None,
+    auth=ProberAuth(),
     response={200: RecordedOut, 400: ErrorOut, 401: ErrorOut},
 )
 def remote_results(request: HttpRequest, payload: RemoteBatchIn) -> Any:
-    """A prober in another zone reports its results with its own token
-    (`Authorization: Bearer rlp_…`); they count for its location."""
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    prober = services.remote_prober_authenticate(header.removeprefix("Bearer ").strip())
-    if prober is None:
-        raise ApiError(401, "Authentication required.", "not_authenticated")
+    """A prober in another zone reports its results with its own token; they count for its
+    location (see "locations that must agree before down")."""
+    prober = request.remote_prober  # type: ignore[attr-defined]
     known = set(
         Check.objects.filter(pk__in={r.check_id for r in payload.results}).values_list(
             "pk", flat=True
@@ -381,10 +391,3 @@ def remote_results(request: HttpRequest, payload: RemoteBatchIn) -> Any:
     ]
     services.results_record(results=batch)
     return {"recorded": len(batch)}
-
-
-@router.post("/monitoring/heartbeat/{token}", auth=None, response={200: RecordedOut, 404: ErrorOut})
-def heartbeat(request: HttpRequest, token: str) -> Any:
-    if services.heartbeat_ping(token=token) is None:
-        raise ApiError(404, "Not found.", "not_found")
-    return {"recorded": 1}

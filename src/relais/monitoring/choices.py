@@ -29,7 +29,7 @@ class ServiceState(models.TextChoices):
 
 
 # Worst first: a service shows the worst state of its checks.
-STATE_SEVERITY = {
+STATE_SEVERITY: dict[str, int] = {
     CheckState.DOWN: 3,
     CheckState.DEGRADED: 2,
     CheckState.UNKNOWN: 1,

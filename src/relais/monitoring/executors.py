@@ -110,7 +110,7 @@ async def probe_http(spec: CheckSpec, session: aiohttp.ClientSession) -> Outcome
             allow_redirects=bool(config.get("follow_redirects", True)),
             max_redirects=3,
             timeout=aiohttp.ClientTimeout(total=spec.timeout),
-            ssl=None if config.get("verify_tls", True) else False,
+            ssl=bool(config.get("verify_tls", True)),
         ) as response:
             status = response.status
             body = await _read_bounded(response) if needs_body else b""

@@ -198,7 +198,7 @@ def latency_series(
     """Hourly median latency (rollups) plus the current hour's raw results."""
     now = now or timezone.now()
     since = now - timedelta(hours=hours)
-    series = [
+    series: list[tuple[datetime, float]] = [
         (hour, p50)
         for hour, p50 in HourlyRollup.objects.filter(check_ref=check, hour__gte=since)
         .order_by("hour")
@@ -207,7 +207,7 @@ def latency_series(
     ]
     if len(series) < 2:
         series = [
-            (at, latency)
+            (at, float(latency or 0))
             for at, latency in CheckResult.objects.filter(check_ref=check, at__gte=since)
             .exclude(latency_ms=None)
             .order_by("-at")

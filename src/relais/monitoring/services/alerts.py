@@ -85,7 +85,7 @@ def _event(incident: Incident, kind: str, at: datetime) -> dict[str, Any]:
 
 def _subject(incident: Incident, kind: str) -> str:
     with translation.override(settings.LANGUAGE_CODE):
-        labels = {
+        labels: dict[str, str] = {
             AlertKind.DOWN: _("DOWN"),
             AlertKind.DEGRADED: _("DEGRADED"),
             AlertKind.RECOVERED: _("RECOVERED"),

@@ -8,7 +8,7 @@ import secrets as token_secrets
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from croniter import croniter
+from croniter import croniter  # type: ignore[import-untyped]
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -50,7 +50,7 @@ CHECK_FIELDS = (
     "grace_seconds",
     "is_enabled",
 )
-CONFIG_KEYS = {
+CONFIG_KEYS: dict[str, set[str]] = {
     CheckKind.HTTP: {
         "expected_status",
         "keyword",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from croniter import croniter
+from croniter import croniter  # type: ignore[import-untyped]
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -184,7 +184,7 @@ def active_maintenance_service_ids(at: datetime) -> set[int]:
     )
 
 
-SERVICE_STATE_OF = {
+SERVICE_STATE_OF: dict[str, str] = {
     CheckState.DOWN: ServiceState.DOWN,
     CheckState.DEGRADED: ServiceState.DEGRADED,
     CheckState.UNKNOWN: ServiceState.UNKNOWN,
@@ -208,6 +208,7 @@ def service_state_refresh(*, service_id: int, at: datetime | None = None) -> str
         worst = max((s for s, _f in rows), key=lambda s: STATE_SEVERITY[s], default=None)
         flapping = any(f for _s, f in rows)
         in_maintenance = service_id in active_maintenance_service_ids(at)
+        new_state: str
         if in_maintenance:
             new_state = ServiceState.MAINTENANCE
         elif worst is None:
@@ -227,9 +228,9 @@ def service_state_refresh(*, service_id: int, at: datetime | None = None) -> str
             if (opened or worsened) and not flapping:
                 alerts.alerts_send(incident=incident, kind=new_state, at=at)
         elif new_state == ServiceState.OPERATIONAL:
-            incident = incidents.incident_resolve_auto(service=service, at=at)
-            if incident is not None and not flapping and incident.alerts.exists():
-                alerts.alerts_send(incident=incident, kind="recovered", at=at)
+            resolved = incidents.incident_resolve_auto(service=service, at=at)
+            if resolved is not None and not flapping and resolved.alerts.exists():
+                alerts.alerts_send(incident=resolved, kind="recovered", at=at)
     return new_state
 
 
