@@ -35,6 +35,7 @@ def _seeders() -> list[Seeder]:
     from relais.accounts import demo as accounts_demo
     from relais.community import demo as community_demo
     from relais.kb import demo as kb_demo
+    from relais.monitoring import demo as monitoring_demo
     from relais.search import demo as search_demo
     from relais.tickets import demo as tickets_demo
 
@@ -43,6 +44,7 @@ def _seeders() -> list[Seeder]:
         tickets_demo.seed,
         kb_demo.seed,
         community_demo.seed,
+        monitoring_demo.seed,
         search_demo.seed,  # last: indexes what the bulk seeders wrote
     ]
 
