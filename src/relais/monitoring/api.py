@@ -25,6 +25,7 @@ from relais.monitoring.models import Check, Maintenance
 from relais.monitoring.permissions import (
     check_policy,
     incident_policy,
+    is_staff,
     maintenance_policy,
     service_policy,
 )
@@ -283,7 +284,7 @@ def list_incidents(request: HttpRequest, open_only: bool = False) -> Any:
 )
 def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
     if not incident_policy.can(_user(request), "update"):
-        raise ApiError(403, "You do not have permission to do this.", "permission_denied")
+        raise ApiError(404, "Not found.", "not_found")
     service = service_policy.get_for(_user(request), payload.service_id, "view")
     incident = services.incident_create(
         actor=_user(request),
@@ -337,7 +338,10 @@ def list_maintenances(request: HttpRequest) -> Any:
 )
 def create_maintenance(request: HttpRequest, payload: MaintenanceIn) -> Any:
     if not maintenance_policy.can(_user(request), "create"):
-        raise ApiError(403, "You do not have permission to do this.", "permission_denied")
+        # Staff learn it exists but is not theirs; everyone else, as if it did not exist.
+        if is_staff(_user(request)):
+            raise ApiError(403, "You do not have permission to do this.", "permission_denied")
+        raise ApiError(404, "Not found.", "not_found")
     chosen = list(service_policy.scope(_user(request)).filter(pk__in=payload.service_ids))
     if len(chosen) != len(set(payload.service_ids)):
         raise ApiError(400, "Unknown service.", "invalid")
