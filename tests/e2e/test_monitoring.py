@@ -5,6 +5,7 @@ incident. Pages pass axe-core."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -42,7 +43,10 @@ def probe_for(seconds: float) -> None:
         prober.heap = [(0.0, pk) for pk in prober.specs]
         await prober.run(duration=seconds)
 
-    asyncio.run(go())
+    # Playwright's sync API owns this thread's event loop: the prober gets its own thread.
+    thread = threading.Thread(target=lambda: asyncio.run(go()))
+    thread.start()
+    thread.join()
 
 
 def test_status_page_and_banner_while_a_target_is_stopped(page: Page, target: TargetServer):  # type: ignore[no-untyped-def]
