@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import community, http_baseline, search, tickets
+from bench import community, http_baseline, monitoring, search, tickets
 
 BENCHMARKS = {
     "http-baseline": http_baseline.main,
     "tickets": tickets.main,
     "search": search.main,
     "community": community.main,
+    "monitoring": monitoring.main,
 }
 
 

@@ -254,6 +254,28 @@ class Prober:
     def stop(self) -> None:
         self.stopping.set()
 
+    def report(self) -> dict[str, float]:
+        """Lateness percentiles (s), CPU seconds and peak memory of this process."""
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        lateness = sorted(self.stats.lateness)
+
+        def pct(p: float) -> float:
+            if not lateness:
+                return 0.0
+            return round(lateness[min(len(lateness) - 1, int(p * len(lateness)))], 4)
+
+        return {
+            "checks": len(self.specs),
+            "runs": self.stats.runs,
+            "lateness_p50_s": pct(0.50),
+            "lateness_p99_s": pct(0.99),
+            "lateness_max_s": round(lateness[-1], 4) if lateness else 0.0,
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+            "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        }
+
 
 def parse_shard(text: str) -> tuple[int, int]:
     """`2/3` → (2, 3); ValueError with a sentence otherwise."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--shard", default="", help="k/n: run only shard k of n")
         parser.add_argument("--duration", type=float, default=None, help="stop after N seconds")
         parser.add_argument(
+            "--report", default="", help="write lateness, CPU and memory figures (JSON) at exit"
+        )
+        parser.add_argument(
             "--demo-targets",
             action="store_true",
             help="also serve the demo's local targets (embedded mode)",
@@ -33,6 +38,7 @@ class Command(BaseCommand):
 
     async def _main(self, shard: tuple[int, int] | None, options: dict[str, Any]) -> None:
         prober = Prober(shard=shard)
+        prober.stats.keep_lateness = bool(options["report"])
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, prober.stop)
@@ -53,4 +59,8 @@ class Command(BaseCommand):
                 runner, tcp = servers
                 tcp.close()
                 await runner.cleanup()
+        if options["report"]:
+            report = prober.report()
+            Path(options["report"]).write_text(json.dumps(report, indent=2))
+            self.stdout.write(json.dumps(report))
         self.stdout.write("Prober stopped.")
