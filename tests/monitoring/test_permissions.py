@@ -54,10 +54,10 @@ def test_monitoring_matrix(users_by_role: dict[str, User], world: dict[str, Any]
     start = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
     maintenance_html = {
         "action": "maintenance",
-        "maint-title": "Migration",
-        "maint-services": [service.pk],
-        "maint-starts_at": start.strftime("%Y-%m-%d %H:%M"),
-        "maint-ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+        "maintenance-title": "Migration",
+        "maintenance-services": [service.pk],
+        "maintenance-starts_at": start.strftime("%Y-%m-%d %H:%M"),
+        "maintenance-ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
     }
     maintenance_api = {
         "title": "Migration",

@@ -394,4 +394,5 @@ def remote_results(request: HttpRequest, payload: RemoteBatchIn) -> Any:
         if r.check_id in known
     ]
     services.results_record(results=batch)
+    services.remote_prober_seen(prober=prober)
     return {"recorded": len(batch)}

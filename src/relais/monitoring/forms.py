@@ -8,14 +8,19 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from relais.accounts.choices import STAFF_ROLES
+from relais.accounts.models import User
 from relais.monitoring.choices import (
     AllowKind,
     AuthKind,
+    ChannelKind,
     CheckKind,
+    IncidentImpact,
     IncidentStatus,
     UpdateVisibility,
 )
-from relais.monitoring.models import Service
+from relais.monitoring.models import OnCallRota, Service
+from relais.tickets.models import Category
 
 
 class IncidentUpdateForm(forms.Form):
@@ -134,3 +139,73 @@ class MaintenanceForm(forms.Form):
 
 class SubscribeForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
+
+
+class ServiceForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    group = forms.CharField(label=_("Group"), max_length=100, required=False)
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    is_public = forms.BooleanField(label=_("Shown on the public status page"), required=False)
+    locations_required = forms.IntegerField(
+        label=_("Locations that must agree before down"), min_value=1, max_value=5, initial=1
+    )
+    rota = forms.ModelChoiceField(
+        label=_("On-call rota"), queryset=OnCallRota.objects.all(), required=False
+    )
+    ticket_category = forms.ModelChoiceField(
+        label=_("Category of the major-incident ticket"),
+        queryset=Category.objects.filter(is_active=True),
+        required=False,
+    )
+    escalation_minutes = forms.IntegerField(
+        label=_("Escalate after (minutes)"), min_value=1, max_value=1440, initial=15
+    )
+    reminder_minutes = forms.IntegerField(
+        label=_("Remind every (minutes)"), min_value=0, max_value=1440, initial=60
+    )
+
+
+class ChannelForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=ChannelKind.choices)
+    target = forms.CharField(label=_("Address or URL"), max_length=500)
+    signing_secret = forms.CharField(
+        label=_("Signing secret (whsec_…)"),
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to generate one. Stored encrypted, never shown again."),
+    )
+
+
+class RemoteProberForm(forms.Form):
+    location = forms.CharField(label=_("Location"), max_length=50)
+
+
+class OverrideForm(forms.Form):
+    rota = forms.ModelChoiceField(label=_("Rota"), queryset=OnCallRota.objects.all())
+    user = forms.ModelChoiceField(
+        label=_("Person on duty"),
+        queryset=User.objects.filter(is_active=True, role__in=sorted(STAFF_ROLES)).order_by(
+            "display_name"
+        ),
+    )
+    starts_at = forms.DateTimeField(
+        label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class IncidentForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    impact = forms.ChoiceField(label=_("Impact"), choices=IncidentImpact.choices)
+    body = forms.CharField(
+        label=_("What is happening"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+
+class LinkTicketForm(forms.Form):
+    reference = forms.CharField(label=_("Ticket reference"), max_length=32)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,12 +24,26 @@ from relais.core.permissions import deny
 from relais.monitoring import selectors, services
 from relais.monitoring.forms import (
     AllowEntryForm,
+    ChannelForm,
     CheckForm,
+    IncidentForm,
     IncidentUpdateForm,
+    LinkTicketForm,
     MaintenanceForm,
+    OverrideForm,
+    RemoteProberForm,
+    ServiceForm,
     SubscribeForm,
 )
-from relais.monitoring.models import Alert, AllowListEntry, Check, OnCallRota, Service
+from relais.monitoring.models import (
+    Alert,
+    AlertChannel,
+    AllowListEntry,
+    Check,
+    OnCallRota,
+    RemoteProber,
+    Service,
+)
 from relais.monitoring.permissions import (
     check_policy,
     incident_policy,
@@ -266,8 +280,37 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     incident = incident_policy.get_for(request.user, pk, "view")
-    form = IncidentUpdateForm(request.POST or None)
-    if request.method == "POST":
+    link_form = LinkTicketForm(request.POST if request.POST.get("action") == "link" else None)
+    form = IncidentUpdateForm(
+        request.POST if request.POST and request.POST.get("action") != "link" else None
+    )
+    if request.method == "POST" and request.POST.get("action") == "link":
+        incident = incident_policy.get_for(request.user, pk, "update")
+        if link_form.is_valid():
+            from relais.tickets.permissions import tickets as ticket_policy
+
+            ticket = (
+                ticket_policy.scope(request.user)
+                .filter(reference=link_form.cleaned_data["reference"].strip().upper())
+                .first()
+            )
+            if ticket is None:
+                link_form.add_error("reference", _("No ticket with this reference."))
+            else:
+                try:
+                    services.incident_link_ticket(
+                        actor=request.user,  # type: ignore[arg-type]
+                        incident=incident,
+                        ticket=ticket,
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    link_form.add_error(
+                        "reference", " ".join(getattr(exc, "messages", [])) or _("Not allowed.")
+                    )
+                else:
+                    messages.success(request, _("The ticket is linked."))
+                    return redirect("monitoring:incident", pk=incident.pk)
+    elif request.method == "POST":
         incident = incident_policy.get_for(request.user, pk, "update")
         if form.is_valid():
             try:
@@ -281,10 +324,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
-                cache.delete_many(
-                    [f"monitoring:public:html:{code}" for code, _n in settings.LANGUAGES]
-                    + ["monitoring:public:json"]
-                )
+                _public_cache_clear()
                 messages.success(request, _("The update is posted."))
                 return redirect("monitoring:incident", pk=incident.pk)
     return render(
@@ -295,6 +335,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "updates": incident.updates.select_related("author"),
             "alerts": incident.alerts.select_related("recipient", "acknowledged_by")[:20],
             "form": form,
+            "link_form": link_form,
         },
     )
 
@@ -328,63 +369,175 @@ def alert_ack(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def rota(request: HttpRequest) -> HttpResponse:
+    """The team sees who is on duty; administrators add replacements (absences, holidays)."""
     _staff_only(request)
+    form = OverrideForm(request.POST or None) if is_admin(request.user) else None
+    if request.method == "POST":
+        _admin_only(request)
+        if form is not None and form.is_valid():
+            try:
+                services.rota_override_add(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("The replacement is recorded."))
+                return redirect("monitoring:rota")
     now = timezone.now()
     rotas = [
         (r, services.on_call(r, now), services.rota_schedule(r, now))
         for r in OnCallRota.objects.prefetch_related("overrides__user")
     ]
-    return render(request, "monitoring/rota.html", {"rotas": rotas})
+    return render(request, "monitoring/rota.html", {"rotas": rotas, "form": form})
+
+
+def _service_data(form: ServiceForm) -> dict[str, Any]:
+    data = dict(form.cleaned_data)
+    group = data.pop("group")
+    data["group"] = services.group_get_or_create(actor=form.actor, name=group) if group else None
+    return data
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def configuration(request: HttpRequest) -> HttpResponse:
-    """Administrators: the allow-list of targets and maintenance windows."""
+    """Administrators: services, the allow-list of targets, maintenance windows, alert
+    channels and remote probers."""
     _admin_only(request)
     action = request.POST.get("action", "")
-    allow_form = AllowEntryForm(request.POST if action == "allow" else None, prefix="allow")
-    maintenance_form = MaintenanceForm(
-        request.POST if action == "maintenance" else None, prefix="maint"
-    )
     user: Any = request.user
+
+    def bound(name: str, form_class: Any) -> Any:
+        return form_class(request.POST if action == name else None, prefix=name)
+
+    forms_by_action = {
+        "allow": bound("allow", AllowEntryForm),
+        "maintenance": bound("maintenance", MaintenanceForm),
+        "service": bound("service", ServiceForm),
+        "channel": bound("channel", ChannelForm),
+        "prober": bound("prober", RemoteProberForm),
+    }
+    forms_by_action["service"].actor = user
+    context: dict[str, Any] = {}
     if request.method == "POST":
+        form = forms_by_action.get(action)
         try:
-            if action == "allow" and allow_form.is_valid():
-                services.allow_entry_add(actor=user, request=request, **allow_form.cleaned_data)
-                messages.success(request, _("The allow-list is updated."))
-                return redirect("monitoring:configuration")
             if action == "disallow":
                 entry = get_object_or_404(AllowListEntry, pk=request.POST.get("entry"))
                 services.allow_entry_remove(actor=user, entry=entry, request=request)
                 messages.success(request, _("The allow-list is updated."))
                 return redirect("monitoring:configuration")
-            if action == "maintenance" and maintenance_form.is_valid():
-                data = maintenance_form.cleaned_data
-                services.maintenance_create(
-                    actor=user,
-                    title=data["title"],
-                    services=list(data["services"]),
-                    starts_at=data["starts_at"],
-                    ends_at=data["ends_at"],
-                    description=data["description"],
-                    request=request,
-                )
-                messages.success(request, _("The maintenance window is announced."))
-                return redirect("monitoring:configuration")
+            if form is not None and form.is_valid():
+                data = form.cleaned_data
+                if action == "allow":
+                    services.allow_entry_add(actor=user, request=request, **data)
+                    messages.success(request, _("The allow-list is updated."))
+                elif action == "maintenance":
+                    services.maintenance_create(
+                        actor=user,
+                        title=data["title"],
+                        services=list(data["services"]),
+                        starts_at=data["starts_at"],
+                        ends_at=data["ends_at"],
+                        description=data["description"],
+                        request=request,
+                    )
+                    messages.success(request, _("The maintenance window is announced."))
+                elif action == "service":
+                    service = services.service_create(
+                        actor=user, data=_service_data(form), request=request
+                    )
+                    messages.success(request, _("The service is created."))
+                    return redirect("monitoring:service", pk=service.pk)
+                elif action == "channel":
+                    services.channel_create(actor=user, request=request, **data)
+                    messages.success(request, _("The alert channel is added."))
+                elif action == "prober":
+                    prober, token = services.remote_prober_create(
+                        actor=user, location=data["location"]
+                    )
+                    # Shown once, in this response only: it is stored hashed.
+                    context["new_prober"] = (prober, token)
+                if "new_prober" not in context:
+                    return redirect("monitoring:configuration")
         except ValidationError as exc:
-            _form_errors(allow_form if action == "allow" else maintenance_form, exc)
+            if form is not None:
+                _form_errors(form, exc)
     return render(
         request,
         "monitoring/configuration.html",
         {
-            "allow_form": allow_form,
-            "maintenance_form": maintenance_form,
+            **context,
+            **{f"{name}_form": form for name, form in forms_by_action.items()},
             "entries": AllowListEntry.objects.all()[:500],
             "services": Service.objects.order_by("name")[:500],
+            "channels": AlertChannel.objects.all()[:100],
+            "probers": RemoteProber.objects.all()[:100],
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    service = service_policy.get_for(request.user, pk, "change")
+    initial = {
+        "name": service.name,
+        "group": service.group.name if service.group else "",
+        "description": service.description,
+        "is_public": service.is_public,
+        "locations_required": service.locations_required,
+        "rota": service.rota_id,
+        "ticket_category": service.ticket_category_id,
+        "escalation_minutes": service.escalation_minutes,
+        "reminder_minutes": service.reminder_minutes,
+    }
+    form = ServiceForm(request.POST or None, initial=initial)
+    form.actor = request.user
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.service_update(
+                actor=request.user,  # type: ignore[arg-type]
+                service=service,
+                data=_service_data(form),
+                request=request,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("The service is saved."))
+            return redirect("monitoring:service", pk=service.pk)
+    return render(request, "monitoring/service_form.html", {"form": form, "service": service})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff declare an incident the probes did not see."""
+    _staff_only(request)
+    service = service_policy.get_for(request.user, pk, "view")
+    form = IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.incident_create(
+                actor=request.user,  # type: ignore[arg-type]
+                service=service,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            _public_cache_clear()
+            return redirect("monitoring:incident", pk=incident.pk)
+    return render(request, "monitoring/incident_form.html", {"form": form, "service": service})
+
+
+def _public_cache_clear() -> None:
+    cache.delete_many(
+        [f"monitoring:public:html:{code}" for code, _n in settings.LANGUAGES]
+        + ["monitoring:public:json", "monitoring:banner"]
     )
 
 

@@ -522,3 +522,9 @@ def remote_prober_authenticate(token: str) -> RemoteProber | None:
         return None
     digest = hashlib.sha256(token.encode()).hexdigest()
     return RemoteProber.objects.filter(token_hash=digest, is_active=True).first()
+
+
+def remote_prober_seen(*, prober: RemoteProber) -> None:
+    from django.utils import timezone
+
+    RemoteProber.objects.filter(pk=prober.pk).update(last_seen_at=timezone.now())

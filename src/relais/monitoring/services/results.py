@@ -11,7 +11,7 @@ from typing import Any
 
 from croniter import croniter  # type: ignore[import-untyped]
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from relais.monitoring.choices import (
@@ -22,7 +22,7 @@ from relais.monitoring.choices import (
     ServiceState,
 )
 from relais.monitoring.executors import Outcome
-from relais.monitoring.models import Check, CheckResult, Maintenance, Service
+from relais.monitoring.models import Check, Maintenance, Service
 
 # Five state changes within an hour make a check "flapping": its alerts pause until it
 # settles (fewer than two changes in the last hour).
@@ -76,8 +76,57 @@ def _overall(check: Check, locations_required: int) -> str:
     return CheckState.UP
 
 
+CHECK_FIELDS = (
+    "id",
+    "kind",
+    "state",
+    "state_since",
+    "location_states",
+    "recent_changes",
+    "is_flapping",
+    "failures_before_down",
+    "successes_before_up",
+    "service__id",
+    "service__locations_required",
+)
+
+
+def _insert_results(batch: list[ProbeResult], known: set[int], default_location: str) -> None:
+    """The prober's hot path (hundreds of rows a second): one parameterised INSERT run with
+    executemany, without building a model instance per row (bulk_create spent ~0.2 ms a row
+    preparing values here). The SQL is a constant; values are adapted by the backend."""
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [
+        (
+            r.check_id,
+            adapt(r.at),
+            r.outcome.state,
+            r.outcome.latency_ms,
+            r.outcome.http_status,
+            r.outcome.error_code,
+            r.outcome.detail[:200],
+            (r.location or default_location)[:50],
+        )
+        for r in batch
+        if r.check_id in known
+    ]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(INSERT_RESULT_SQL, rows)
+
+
+INSERT_RESULT_SQL = (
+    "INSERT INTO monitoring_checkresult "
+    "(check_id, at, state, latency_ms, http_status, error_code, detail, location) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
 def results_record(*, results: Iterable[ProbeResult]) -> int:
-    """Store a batch of results and apply them. Returns the number of state changes."""
+    """Store a batch of results and apply them. Returns the number of state changes.
+
+    Most results change nothing (an UP check answering UP again): those only add their row
+    and refresh `last_result_at`. The others lock their check and go through the counters."""
     batch = sorted(results, key=lambda r: r.at)
     if not batch:
         return 0
@@ -85,49 +134,37 @@ def results_record(*, results: Iterable[ProbeResult]) -> int:
     changes = 0
     with transaction.atomic():
         ids = {r.check_id for r in batch}
-        checks = {
-            c.pk: c
-            for c in Check.objects.select_for_update()
-            .filter(pk__in=ids)
-            .select_related("service")
-            .only(
-                "id",
-                "kind",
-                "state",
-                "state_since",
-                "location_states",
-                "recent_changes",
-                "is_flapping",
-                "failures_before_down",
-                "successes_before_up",
-                "service__id",
-                "service__locations_required",
+        snapshot = {
+            pk: (state, location_states or {})
+            for pk, state, location_states in Check.objects.filter(pk__in=ids).values_list(
+                "id", "state", "location_states"
             )
         }
-        CheckResult.objects.bulk_create(
-            [
-                CheckResult(
-                    check_ref_id=r.check_id,
-                    at=r.at,
-                    state=r.outcome.state,
-                    latency_ms=r.outcome.latency_ms,
-                    http_status=r.outcome.http_status,
-                    error_code=r.outcome.error_code,
-                    detail=r.outcome.detail[:200],
-                    location=(r.location or default_location)[:50],
-                )
-                for r in batch
-                if r.check_id in checks
-            ],
-            batch_size=500,
-        )
+        _insert_results(batch, set(snapshot), default_location)
+        busy = {
+            r.check_id
+            for r in batch
+            if r.check_id in snapshot
+            and not _steady(snapshot[r.check_id], r.location or default_location, r.outcome.state)
+        }
+        checks: dict[int, Check] = {}
+        if busy:
+            checks = {
+                c.pk: c
+                for c in Check.objects.select_for_update()
+                .filter(pk__in=busy)
+                .select_related("service")
+                .only(*CHECK_FIELDS)
+            }
         last_at: dict[int, datetime] = {}
         dirty: dict[int, Check] = {}
         for result in batch:
+            if result.check_id not in snapshot:
+                continue
+            last_at[result.check_id] = result.at
             check = checks.get(result.check_id)
             if check is None:
                 continue
-            last_at[check.pk] = result.at
             location = result.location or default_location
             current = check.location_states.get(location, {})
             new = _step(current, result.outcome.state, check)
@@ -139,7 +176,7 @@ def results_record(*, results: Iterable[ProbeResult]) -> int:
             if overall != check.state:
                 _check_transition(check, overall, result.at)
                 changes += 1
-        # One statement per distinct time for the healthy majority (self-watch of staleness).
+        # One statement per distinct second for the healthy majority (self-watch of staleness).
         by_time: dict[datetime, list[int]] = {}
         for check_id, at in last_at.items():
             by_time.setdefault(at.replace(microsecond=0), []).append(check_id)
@@ -157,6 +194,18 @@ def results_record(*, results: Iterable[ProbeResult]) -> int:
         for service_id in services:
             service_state_refresh(service_id=service_id, at=batch[-1].at)
     return changes
+
+
+def _steady(snapshot: tuple[str, dict[str, Any]], location: str, outcome: str) -> bool:
+    """An UP check whose location is UP with no failure, answering UP: nothing to update."""
+    state, locations = snapshot
+    entry = locations.get(location) or {}
+    return (
+        outcome == CheckState.UP
+        and state == CheckState.UP
+        and entry.get("state") == CheckState.UP
+        and not entry.get("failures")
+    )
 
 
 def _changed_ids(dirty: dict[int, Check]) -> set[int]:
