@@ -13,7 +13,12 @@ from relais.monitoring import services
 from relais.monitoring.models import Check, Service
 from relais.tickets.models import Category
 from tests.monitoring.servers import BlackHole, DnsServer, TargetServer
-from tests.tickets.conftest import vpn_category, vpn_team  # noqa: F401 (fixtures)
+from tests.tickets.conftest import (  # noqa: F401 (fixtures)
+    requester,
+    team_agent,
+    vpn_category,
+    vpn_team,
+)
 
 
 @pytest.fixture(scope="session")

@@ -142,6 +142,8 @@ class SubscribeForm(forms.Form):
 
 
 class ServiceForm(forms.Form):
+    actor: Any = None  # the administrator, for creating the group on the fly
+
     name = forms.CharField(label=_("Name"), max_length=100)
     group = forms.CharField(label=_("Group"), max_length=100, required=False)
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
