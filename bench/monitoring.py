@@ -30,10 +30,19 @@ TARGET_SERVER = """
 import sys
 from aiohttp import web  # static-ban: allow (the benchmark's local target)
 
+DOWN = set()
+
 async def ok(request):
+    if request.path in DOWN:
+        return web.Response(status=503, text="down")
     return web.Response(text="OK")
 
+async def stop(request):
+    DOWN.update((await request.text()).split())
+    return web.Response(text="stopped")
+
 app = web.Application()
+app.router.add_post("/_stop", stop)
 app.router.add_get("/{tail:.*}", ok)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None,
             backlog=4096)
@@ -47,11 +56,24 @@ def _proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench_prober(env: dict[str, str], database: str, checks: int, duration: float) -> dict:
+def _post(port: int, path: str, body: str) -> None:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("POST", path, body=body.encode())
+    conn.getresponse().read()
+    conn.close()
+
+
+def bench_prober(
+    env: dict[str, str], database: str, checks: int, duration: float, outage: int = 100
+) -> dict:
     fresh_instance(env, database)
-    from relais.monitoring.models import Check, Service
+    from relais.monitoring.models import AlertChannel, Check, Service
 
     service = Service.objects.create(name="Bench")
+    # The on-call team's address: the alert becomes an outbox row when the service goes down.
+    AlertChannel.objects.create(name="Équipe", kind="email", target="astreinte@example.org")
     port = free_port()
     Check.objects.bulk_create(
         [
@@ -89,7 +111,12 @@ def bench_prober(env: dict[str, str], database: str, checks: int, duration: floa
         time.sleep(5)
         cpu_start, wall_start = _proc_cpu_seconds(prober.pid), time.monotonic()
         peak_rss = 0.0
+        stopped_at = None
         while prober.poll() is None:
+            if stopped_at is None and time.monotonic() - wall_start > 10:
+                # An outage: the first `outage` targets start answering 503.
+                stopped_at = datetime.now(UTC)
+                _post(port, "/_stop", " ".join(f"/c{n}" for n in range(outage)))
             try:
                 status = Path(f"/proc/{prober.pid}/status").read_text()
                 rss_kb = int(
@@ -107,15 +134,44 @@ def bench_prober(env: dict[str, str], database: str, checks: int, duration: floa
         target.terminate()
         target.wait()
     report = json.loads(report_path.read_text())
+    from relais.core.models import OutboxMessage
     from relais.monitoring.models import CheckResult
 
-    down = CheckResult.objects.exclude(state="up").count()
+    stopped_ids = list(
+        Check.objects.filter(name__in=[f"http {n}" for n in range(outage)]).values_list(
+            "pk", flat=True
+        )
+    )
+    false_down = CheckResult.objects.exclude(state="up").exclude(check_ref__in=stopped_ids)
+    detections = [
+        (since - stopped_at).total_seconds()
+        for since, state in Check.objects.filter(pk__in=stopped_ids).values_list(
+            "state_since", "state"
+        )
+        if state == "down" and stopped_at is not None
+    ]
+    service = Service.objects.get(name="Bench")
+    first_alert = (
+        OutboxMessage.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    )
     report.update(
         {
             "cores_used": round((cpu_end - cpu_start) / (wall_end - wall_start), 3),
             "peak_rss_mb": round(peak_rss, 1),
             "results_stored": CheckResult.objects.count(),
-            "false_down_results": down,
+            "false_down_results": false_down.count(),
+            "outage_checks": outage,
+            "outage_detected": len(detections),
+            "detection_max_s": round(max(detections), 1) if detections else None,
+            "detection_bound_s": 30 * 3 + 10,
+            "service_down_after_s": round((service.state_since - stopped_at).total_seconds(), 1)
+            if stopped_at and service.state == "down"
+            else None,
+            "alert_written_after_down_s": round(
+                (first_alert - service.state_since).total_seconds(), 2
+            )
+            if first_alert and service.state == "down"
+            else None,
         }
     )
     return report
@@ -143,31 +199,37 @@ def bench_storage(env: dict[str, str], database: str, checks: int = 200) -> dict
         "(check_id, at, state, latency_ms, http_status, error_code, detail, location) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
     )
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        for minute in range(14 * 1440):  # 14 days of raw results, one per minute per check
-            at = now - timedelta(minutes=minute)
-            cursor.executemany(
-                insert_raw,
-                [
+        for day in range(14):  # 14 days of raw results, one per minute per check
+            rows = []
+            for minute in range(1440):
+                at = adapt(now - timedelta(days=day, minutes=minute))
+                rows += [
                     (i, at, "up", round(20 + rng.random() * 60, 1), 200, "", "", "local")
                     for i in ids
-                ],
-            )
+                ]
+            cursor.executemany(insert_raw, rows)
         insert_hourly = (
             "INSERT INTO monitoring_hourlyrollup (check_ref_id, hour, total, failures, degraded,"
             " latency_p50_ms, latency_p95_ms) VALUES (%s, %s, 60, 0, 0, %s, %s)"
         )
         hour0 = now.replace(minute=0)
-        for h in range(365 * 24):
-            hour = hour0 - timedelta(hours=h)
-            cursor.executemany(insert_hourly, [(i, hour, 40.0, 90.0) for i in ids])
+        for day in range(365):
+            rows = []
+            for h in range(24):
+                hour = adapt(hour0 - timedelta(hours=day * 24 + h))
+                rows += [(i, hour, 40.0, 90.0) for i in ids]
+            cursor.executemany(insert_hourly, rows)
         insert_daily = (
             "INSERT INTO monitoring_dailyrollup (check_ref_id, day, total, failures, degraded,"
             " latency_p50_ms, latency_p95_ms) VALUES (%s, %s, 1440, 0, 0, %s, %s)"
         )
+        rows = []
         for d in range(365):
-            day = (now - timedelta(days=d)).date()
-            cursor.executemany(insert_daily, [(i, day, 40.0, 90.0) for i in ids])
+            day_value = connection.ops.adapt_datefield_value((now - timedelta(days=d)).date())
+            rows += [(i, day_value, 40.0, 90.0) for i in ids]
+        cursor.executemany(insert_daily, rows)
     load_seconds = time.monotonic() - started
     with connection.cursor() as cursor:
         if database == "postgres":
@@ -239,7 +301,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--part", choices=["prober", "storage", "status", "all"], default="all")
     parser.add_argument("--checks", type=int, default=15000)
-    parser.add_argument("--duration", type=float, default=120)
+    parser.add_argument("--duration", type=float, default=150)
+    parser.add_argument("--outage", type=int, default=100, help="targets stopped after 10 s")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=8000)
     args = parser.parse_args(argv)
@@ -250,7 +313,9 @@ def main(argv: list[str]) -> int:
     django_setup(env)
     results = {}
     if args.part in ("prober", "all"):
-        results["prober"] = bench_prober(env, args.database, args.checks, args.duration)
+        results["prober"] = bench_prober(
+            env, args.database, args.checks, args.duration, args.outage
+        )
         print(json.dumps(results["prober"]), flush=True)
     if args.part in ("storage", "all"):
         results["storage"] = bench_storage(env, args.database)

@@ -123,3 +123,43 @@ def test_status_page_says_data_stale_without_results(
     page = client_for(agent).get("/veille/statut/").content.decode()
     assert 'data-state="unknown"' in page
     assert 'data-state="operational"' not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_remote_prober_reads_checks_and_reports_over_the_api(
+    admin_user: User, target_server: TargetServer, live_server: Any
+) -> None:
+    from relais.monitoring.prober import RemoteLink
+
+    service = services.service_create(
+        actor=admin_user, data={"name": "Extranet", "locations_required": 2}
+    )
+    check = http_check(admin_user, service, target_server.url("/ok"), failures_before_down=1)
+    _prober, token = services.remote_prober_create(actor=admin_user, location="agence-nord")
+    target_server.stopped.add("/ok")
+    prober = Prober(remote=RemoteLink(live_server.url, token))
+
+    async def go() -> None:
+        await prober.reload()
+        assert list(prober.specs) == [check.pk]
+        for spec in prober.specs.values():
+            spec.interval = 1
+        prober.heap = [(0.0, pk) for pk in prober.specs]
+        await prober.run(duration=2.5)
+
+    asyncio.run(go())
+    assert set(CheckResult.objects.values_list("location", flat=True)) == {"agence-nord"}
+    check.refresh_from_db()
+    # One zone alone sees it down; two must agree: degraded, not an outage.
+    assert check.location_states["agence-nord"]["state"] == CheckState.DOWN
+    assert check.state == CheckState.DEGRADED
+    assert Service.objects.get(pk=service.pk).state == ServiceState.DEGRADED
+
+
+def test_remote_mode_needs_a_token(monkeypatch: Any) -> None:
+    monkeypatch.delenv("RELAIS_PROBER_TOKEN", raising=False)
+    with pytest.raises(CommandError, match="RELAIS_PROBER_TOKEN"):
+        call_command("prober", remote="https://relais.example.fr")
+    monkeypatch.setenv("RELAIS_PROBER_TOKEN", "rlp_x")
+    with pytest.raises(CommandError, match="--remote"):
+        call_command("prober", remote="relais.example.fr")

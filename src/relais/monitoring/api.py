@@ -369,6 +369,31 @@ class ProberAuth(HttpBearer):
         return prober
 
 
+class ProberCheckOut(Schema):
+    id: int
+    kind: str
+    target: str
+    interval: int
+    timeout: float
+    config: dict[str, Any]
+    auth_kind: str
+    secret: dict[str, Any]
+
+
+class ProberChecksOut(Schema):
+    checks: list[ProberCheckOut]
+
+
+@router.get("/monitoring/probers/checks", auth=ProberAuth(), response={200: ProberChecksOut})
+def remote_checks(request: HttpRequest) -> Any:
+    """What a remote prober runs: every enabled probing check, with the credentials it needs
+    (sent only to an authenticated prober; use HTTPS)."""
+    from relais.monitoring.prober import load_specs
+
+    services.remote_prober_seen(prober=request.remote_prober)  # type: ignore[attr-defined]
+    return {"checks": [spec.__dict__ for spec in load_specs(None).values()]}
+
+
 @router.post(
     "/monitoring/probers/results",
     auth=ProberAuth(),

@@ -19,12 +19,16 @@ import asyncio
 import contextlib
 import gc
 import heapq
+import http.client
+import json
 import logging
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from django.conf import settings
@@ -90,6 +94,73 @@ def load_specs(shard: tuple[int, int] | None) -> dict[int, CheckSpec]:
     return specs
 
 
+class RemoteLink:
+    """A prober in another network zone: it reads its checks from, and reports its results
+    to, the central Relais over the API with its own token (no database access)."""
+
+    def __init__(self, base_url: str, token: str, *, timeout: float = 30) -> None:
+        parts = urlsplit(base_url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "--remote takes the Relais address, e.g. https://relais.example.fr "
+                f"(got {base_url!r})"
+            )
+        self.parts = parts
+        self.token = token
+        self.timeout = timeout
+
+    def _request(self, method: str, path: str, body: bytes | None = None) -> Any:
+        cls = (
+            http.client.HTTPSConnection
+            if self.parts.scheme == "https"
+            else http.client.HTTPConnection
+        )
+        connection = cls(self.parts.netloc, timeout=self.timeout)
+        try:
+            connection.request(
+                method,
+                self.parts.path + path,
+                body=body,
+                headers={
+                    "Authorization": f"Bearer {self.token}",
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                },
+            )
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        if response.status != 200:
+            raise RuntimeError(f"Relais answered HTTP {response.status} to {method} {path}")
+        return json.loads(data)
+
+    def load(self, shard: tuple[int, int] | None) -> dict[int, CheckSpec]:
+        specs = {}
+        for item in self._request("GET", "/api/v1/monitoring/probers/checks")["checks"]:
+            if shard is not None and not services.owns(shard, item["id"]):
+                continue
+            specs[item["id"]] = CheckSpec(**item)
+        return specs
+
+    def write(self, batch: list[services.ProbeResult]) -> None:
+        for start in range(0, len(batch), 1000):
+            rows = [
+                {
+                    "check_id": r.check_id,
+                    "at": r.at.isoformat(),
+                    "state": r.outcome.state,
+                    "latency_ms": r.outcome.latency_ms,
+                    "http_status": r.outcome.http_status,
+                    "error_code": r.outcome.error_code,
+                }
+                for r in batch[start : start + 1000]
+            ]
+            self._request(
+                "POST", "/api/v1/monitoring/probers/results", json.dumps({"results": rows}).encode()
+            )
+
+
 def phase(check_id: int, interval: int) -> float:
     """Where in its interval a check runs: stable across restarts, spread evenly."""
     return (zlib.crc32(str(check_id).encode()) % (interval * 1000)) / 1000
@@ -116,7 +187,9 @@ class Prober:
         location: str | None = None,
         writer: Callable[[list[services.ProbeResult]], object] | None = None,
         reload_seconds: float = RELOAD_SECONDS,
+        remote: RemoteLink | None = None,
     ) -> None:
+        self.remote = remote
         self.shard = shard
         self.location = location or settings.MONITORING_LOCATION
         self.semaphore = asyncio.Semaphore(concurrency or settings.MONITORING_PROBER_CONCURRENCY)
@@ -149,11 +222,14 @@ class Prober:
         # Removed checks leave the heap lazily (skipped when popped).
 
     async def reload(self) -> None:
-        fingerprint = await asyncio.to_thread(checks_fingerprint)
-        if self.specs and fingerprint == self.fingerprint:
-            return
-        self.fingerprint = fingerprint
-        specs = await asyncio.to_thread(load_specs, self.shard)
+        if self.remote is not None:
+            specs = await asyncio.to_thread(self.remote.load, self.shard)
+        else:
+            fingerprint = await asyncio.to_thread(checks_fingerprint)
+            if self.specs and fingerprint == self.fingerprint:
+                return
+            self.fingerprint = fingerprint
+            specs = await asyncio.to_thread(load_specs, self.shard)
         changed = {pk for pk, spec in specs.items() if pk in self.specs and self.specs[pk] != spec}
         self.apply_specs(specs)
         if changed:
@@ -222,6 +298,9 @@ class Prober:
             self.pending = batch + self.pending
 
     def _write(self, batch: list[services.ProbeResult]) -> None:
+        if self.remote is not None:
+            self.remote.write(batch)
+            return
         close_old_connections()
         self.writer(batch)
 
@@ -241,7 +320,8 @@ class Prober:
                 if ticks >= self.reload_seconds:
                     ticks = 0
                     await self.reload()
-                await asyncio.to_thread(self._heartbeats)
+                if self.remote is None:  # heartbeats are judged by the central probers
+                    await asyncio.to_thread(self._heartbeats)
             except Exception:
                 logger.exception("prober housekeeping failed")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from relais.monitoring.prober import Prober, parse_shard
+from relais.monitoring.prober import Prober, RemoteLink, parse_shard
 
 
 class Command(BaseCommand):
@@ -20,6 +21,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--shard", default="", help="k/n: run only shard k of n")
         parser.add_argument("--duration", type=float, default=None, help="stop after N seconds")
+        parser.add_argument(
+            "--remote",
+            default="",
+            help="run in another network zone: the central Relais address (its checks are "
+            "read and its results reported over the API with RELAIS_PROBER_TOKEN)",
+        )
         parser.add_argument(
             "--report", default="", help="write lateness, CPU and memory figures (JSON) at exit"
         )
@@ -34,10 +41,21 @@ class Command(BaseCommand):
             shard = parse_shard(options["shard"]) if options["shard"] else None
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        asyncio.run(self._main(shard, options))
+        remote = None
+        if options["remote"]:
+            token = os.environ.get("RELAIS_PROBER_TOKEN", "")
+            if not token:
+                raise CommandError("--remote needs the prober's token in RELAIS_PROBER_TOKEN")
+            try:
+                remote = RemoteLink(options["remote"], token)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+        asyncio.run(self._main(shard, options, remote))
 
-    async def _main(self, shard: tuple[int, int] | None, options: dict[str, Any]) -> None:
-        prober = Prober(shard=shard)
+    async def _main(
+        self, shard: tuple[int, int] | None, options: dict[str, Any], remote: RemoteLink | None
+    ) -> None:
+        prober = Prober(shard=shard, remote=remote)
         prober.stats.keep_lateness = bool(options["report"])
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
