@@ -205,10 +205,7 @@ def bench_storage(env: dict[str, str], database: str, checks: int = 200) -> dict
             rows = []
             for minute in range(1440):
                 at = adapt(now - timedelta(days=day, minutes=minute))
-                rows += [
-                    (i, at, "up", round(20 + rng.random() * 60, 1), 200, "", "", "local")
-                    for i in ids
-                ]
+                rows += [(i, at, "up", rng.randint(20, 80), 200, "", "", "") for i in ids]
             cursor.executemany(insert_raw, rows)
         insert_hourly = (
             "INSERT INTO monitoring_hourlyrollup (check_ref_id, hour, total, failures, degraded,"
@@ -219,7 +216,7 @@ def bench_storage(env: dict[str, str], database: str, checks: int = 200) -> dict
             rows = []
             for h in range(24):
                 hour = adapt(hour0 - timedelta(hours=day * 24 + h))
-                rows += [(i, hour, 40.0, 90.0) for i in ids]
+                rows += [(i, hour, 40, 90) for i in ids]
             cursor.executemany(insert_hourly, rows)
         insert_daily = (
             "INSERT INTO monitoring_dailyrollup (check_ref_id, day, total, failures, degraded,"
@@ -228,7 +225,7 @@ def bench_storage(env: dict[str, str], database: str, checks: int = 200) -> dict
         rows = []
         for d in range(365):
             day_value = connection.ops.adapt_datefield_value((now - timedelta(days=d)).date())
-            rows += [(i, day_value, 40.0, 90.0) for i in ids]
+            rows += [(i, day_value, 40, 90) for i in ids]
         cursor.executemany(insert_daily, rows)
     load_seconds = time.monotonic() - started
     with connection.cursor() as cursor:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from relais.monitoring.choices import CheckState, ErrorCode
 from relais.monitoring.executors import MAX_READ_BYTES, CheckSpec, Outcome, new_session, probe
-from tests.monitoring.servers import BlackHole, DnsServer, TargetServer, TlsServer
+from tests.monitoring.servers import (
+    BlackHole,
+    DnsServer,
+    TargetServer,
+    TlsServer,
+    run_in_thread,
+)
 
 
 def run(spec: CheckSpec) -> Outcome:
@@ -17,7 +22,7 @@ def run(spec: CheckSpec) -> Outcome:
         async with new_session() as session:
             return await probe(spec, session)
 
-    return asyncio.run(go())
+    return run_in_thread(go)
 
 
 def http(url: str, timeout: float = 2, **config: object) -> CheckSpec:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from relais.monitoring.executors import CheckSpec
 from relais.monitoring.models import Alert, Check, CheckResult, Incident, Service
 from relais.monitoring.prober import Prober, parse_shard, phase
 from tests.monitoring.conftest import http_check
-from tests.monitoring.servers import BlackHole, TargetServer
+from tests.monitoring.servers import BlackHole, TargetServer, run_in_thread
 
 
 def test_each_check_is_owned_by_exactly_one_shard() -> None:
@@ -73,7 +72,7 @@ def test_black_holed_targets_do_not_slow_the_others(
         prober.heap = [(0.0, pk) for pk in prober.specs]
         await prober.run(duration=3.2)
 
-    asyncio.run(go())
+    run_in_thread(go)
     for check in healthy:
         # The hung targets (5 s timeouts) held only their own coroutines.
         assert CheckResult.objects.filter(check_ref=check, state=CheckState.UP).count() >= 3
@@ -98,7 +97,7 @@ def test_restart_resumes_without_duplicate_incidents_or_alerts(
             prober.heap = [(0.0, pk) for pk in prober.specs]
             await prober.run(duration=seconds)
 
-        asyncio.run(go())
+        run_in_thread(go)
 
     run_once(2.5)
     assert Service.objects.get(pk=service.pk).state == ServiceState.DOWN
@@ -147,7 +146,7 @@ def test_remote_prober_reads_checks_and_reports_over_the_api(
         prober.heap = [(0.0, pk) for pk in prober.specs]
         await prober.run(duration=2.5)
 
-    asyncio.run(go())
+    run_in_thread(go)
     assert set(CheckResult.objects.values_list("location", flat=True)) == {"agence-nord"}
     check.refresh_from_db()
     # One zone alone sees it down; two must agree: degraded, not an outage.

@@ -12,9 +12,10 @@ ALLOW = [(AllowKind.CIDR, "10.20.0.0/16"), (AllowKind.DOMAIN, "example.fr")]
 
 
 @pytest.fixture(autouse=True)
-def _own_servers(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.DATABASES["default"]["HOST"] = "10.20.0.5"
-    settings.DATABASES["default"]["PORT"] = "5432"
+def _own_servers(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # setitem: restored after each test (the connection settings are shared with Django's).
+    monkeypatch.setitem(settings.DATABASES["default"], "HOST", "10.20.0.5")
+    monkeypatch.setitem(settings.DATABASES["default"], "PORT", "5432")
     settings.REDIS_URL = "redis://10.20.0.6:6379/0"
     settings.EMAIL_HOST = "10.20.0.7"
     settings.EMAIL_PORT = 25

@@ -301,13 +301,13 @@ def _history(ctx: DemoContext, checks: list[Check], created: dict[str, Service],
                     day=today - timedelta(days=days_ago),
                     total=per_day,
                     failures=failures,
-                    latency_p50_ms=round(base * (0.9 + rng.random() * 0.2), 1),
-                    latency_p95_ms=round(base * (1.8 + rng.random()), 1),
+                    latency_p50_ms=round(base * (0.9 + rng.random() * 0.2)),
+                    latency_p95_ms=round(base * (1.8 + rng.random())),
                 )
             )
         hour = now.replace(minute=0, second=0, microsecond=0)
         for hours_ago in range(1, 24 * 7 + 1):
-            p50 = round(base * (0.85 + rng.random() * 0.3), 1)
+            p50 = round(base * (0.85 + rng.random() * 0.3))
             hourly.append(
                 HourlyRollup(
                     check_ref=check,
@@ -315,7 +315,7 @@ def _history(ctx: DemoContext, checks: list[Check], created: dict[str, Service],
                     total=60,
                     failures=0,
                     latency_p50_ms=p50,
-                    latency_p95_ms=round(p50 * 1.9, 1),
+                    latency_p95_ms=round(p50 * 1.9),
                 )
             )
     DailyRollup.objects.bulk_create(daily, batch_size=2000)

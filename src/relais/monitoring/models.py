@@ -187,12 +187,15 @@ class CheckResult(models.Model):
     )
     at = models.DateTimeField(_("time"))
     state = models.CharField(_("state"), max_length=16, choices=CheckState.choices)
-    latency_ms = models.FloatField(_("latency (ms)"), null=True, blank=True)
+    # Whole milliseconds: SQLite stores a small integer in 1–2 bytes instead of 8 (millions of
+    # rows; the benchmark's database size after a year depends on it).
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"), null=True, blank=True)
     http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
     error_code = models.CharField(_("error"), max_length=24, choices=ErrorCode.choices, blank=True)
     # Short internal detail for the staff (never on the public page).
     detail = models.CharField(_("detail"), max_length=200, blank=True)
-    location = models.CharField(_("location"), max_length=50, default="local")
+    # Empty for this installation's own probers; a remote prober's location otherwise.
+    location = models.CharField(_("location"), max_length=50, blank=True, default="")
 
     class Meta:
         verbose_name = _("check result")
@@ -205,15 +208,15 @@ class CheckResult(models.Model):
 
 
 class RollupBase(models.Model):
+    # 4-byte key: 15,000 checks × 8,760 hours × 2 years stay far below 2³¹.
+    id = models.AutoField(primary_key=True)
     # Indexed through the (check, hour|day) unique constraint, which leads with it.
-    check_ref = models.ForeignKey(
-        Check, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    check_ref = models.ForeignKey(Check, on_delete=models.CASCADE, related_name="+", db_index=False)
     total = models.PositiveIntegerField(default=0)
     failures = models.PositiveIntegerField(default=0)
     degraded = models.PositiveIntegerField(default=0)
-    latency_p50_ms = models.FloatField(null=True, blank=True)
-    latency_p95_ms = models.FloatField(null=True, blank=True)
+    latency_p50_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         abstract = True

@@ -15,11 +15,11 @@ from relais.monitoring.choices import CheckState
 from relais.monitoring.models import CheckResult, DailyRollup, HourlyRollup
 
 
-def _percentile(sorted_values: list[float], fraction: float) -> float | None:
+def _percentile(sorted_values: list[float], fraction: float) -> int | None:
     if not sorted_values:
         return None
     index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
-    return sorted_values[index]
+    return round(sorted_values[index])
 
 
 def _hour_floor(moment: datetime) -> datetime:
@@ -85,7 +85,7 @@ def daily_rollup(day: date) -> int:
                     "failures": sum(i[1] for i in items),
                     "degraded": sum(i[2] for i in items),
                     "latency_p50_ms": _percentile(p50s, 0.5),
-                    "latency_p95_ms": max(p95s) if p95s else None,
+                    "latency_p95_ms": round(max(p95s)) if p95s else None,
                 },
             )
     return len(grouped)
