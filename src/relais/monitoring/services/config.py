@@ -8,7 +8,7 @@ import secrets as token_secrets
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from croniter import croniter  # type: ignore[import-untyped]
+from croniter import croniter  # type: ignore[import-untyped,unused-ignore]
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest

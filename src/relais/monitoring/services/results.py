@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from croniter import croniter  # type: ignore[import-untyped]
+from croniter import croniter  # type: ignore[import-untyped,unused-ignore]
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
