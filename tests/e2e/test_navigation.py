@@ -17,7 +17,7 @@ pytestmark = [
 
 PORTAL = ["Accueil", "Mes demandes", "Nouvelle demande"]
 KNOWLEDGE = ["Base de connaissances", "Entraide"]
-DESK = [*PORTAL, "Files d’attente", *KNOWLEDGE, "Annuaire", "Mon profil"]
+DESK = [*PORTAL, "Files d’attente", *KNOWLEDGE, "Veille", "Annuaire", "Mon profil"]
 EXPECTED_NAV = {
     Role.COLLABORATOR: [*PORTAL, *KNOWLEDGE, "Mon profil"],
     Role.AGENT: DESK,
