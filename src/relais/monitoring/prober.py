@@ -25,6 +25,7 @@ import logging
 import time
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +33,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.db.models import Count, Max
 
 from relais.monitoring import executors, secrets, services
@@ -203,6 +204,9 @@ class Prober:
         self.tasks: set[asyncio.Task[None]] = set()
         self.session: aiohttp.ClientSession | None = None
         self.fingerprint: tuple[int, object, int] | None = None
+        # Every database (or central API) call runs in this one thread: writes are serialised
+        # (SQLite has one writer anyway) and its connection is closed when the prober stops.
+        self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prober-db")
 
     # --- schedule -------------------------------------------------------------------------
 
@@ -223,13 +227,13 @@ class Prober:
 
     async def reload(self) -> None:
         if self.remote is not None:
-            specs = await asyncio.to_thread(self.remote.load, self.shard)
+            specs = await self._in_db_thread(self.remote.load, self.shard)
         else:
-            fingerprint = await asyncio.to_thread(checks_fingerprint)
+            fingerprint = await self._in_db_thread(checks_fingerprint)
             if self.specs and fingerprint == self.fingerprint:
                 return
             self.fingerprint = fingerprint
-            specs = await asyncio.to_thread(load_specs, self.shard)
+            specs = await self._in_db_thread(load_specs, self.shard)
         changed = {pk for pk, spec in specs.items() if pk in self.specs and self.specs[pk] != spec}
         self.apply_specs(specs)
         if changed:
@@ -238,6 +242,9 @@ class Prober:
             now = time.time()
             for pk in changed:
                 heapq.heappush(self.heap, (self._next_slot(specs[pk], now), pk))
+
+    async def _in_db_thread(self, func: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.db_thread, func, *args)
 
     # --- running --------------------------------------------------------------------------
 
@@ -292,7 +299,7 @@ class Prober:
             return
         batch, self.pending = self.pending, []
         try:
-            await asyncio.to_thread(self._write, batch)
+            await self._in_db_thread(self._write, batch)
         except Exception:
             logger.exception("could not record results; keeping them for the next flush")
             self.pending = batch + self.pending
@@ -321,7 +328,7 @@ class Prober:
                     ticks = 0
                     await self.reload()
                 if self.remote is None:  # heartbeats are judged by the central probers
-                    await asyncio.to_thread(self._heartbeats)
+                    await self._in_db_thread(self._heartbeats)
             except Exception:
                 logger.exception("prober housekeeping failed")
 
@@ -351,6 +358,8 @@ class Prober:
             await self.flush()
         finally:
             await self.session.close()
+            await self._in_db_thread(connections.close_all)
+            self.db_thread.shutdown(wait=True)
 
     def stop(self) -> None:
         self.stopping.set()
