@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import assets, community, http_baseline, mail, search, tickets
+from bench import assets, community, http_baseline, mail, monitoring, search, tickets
 
 BENCHMARKS = {
     "http-baseline": http_baseline.main,
@@ -17,6 +17,7 @@ BENCHMARKS = {
     "community": community.main,
     "mail": mail.main,
     "assets": assets.main,
+    "monitoring": monitoring.main,
 }
 
 

@@ -22,6 +22,14 @@ PUBLIC = {
     "/healthz",
     "/readyz",
     "/deconnexion/",
+    # Service watch: the public status page, its JSON, e-mail subscriptions (token links)
+    # and the heartbeat URLs that scheduled jobs call with their secret token.
+    "/veille/statut-public/",
+    "/veille/statut-public.json",
+    "/veille/statut-public/abonnement/",
+    "/veille/abonnement/x/confirmer/",
+    "/veille/abonnement/x/desabonner/",
+    "/veille/ping/x",
 }
 # Answers 404 to anyone not allowed (it must not even reveal that it exists).
 HIDDEN = {"/metrics"}

@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "relais.community",
     "relais.mail",
     "relais.assets",
+    "relais.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -452,3 +453,28 @@ ASSETS_LOAN_OVERDUE_EVERY_DAYS = env_int("RELAIS_ASSETS_LOAN_OVERDUE_EVERY_DAYS"
 # Largest asset file accepted for import (bytes) and rows per file.
 ASSETS_IMPORT_MAX_BYTES = env_int("RELAIS_ASSETS_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 ASSETS_IMPORT_MAX_ROWS = env_int("RELAIS_ASSETS_IMPORT_MAX_ROWS", 100_000)
+
+# --- Service watch (relais.monitoring) --------------------------------------------------------
+# Loopback targets (127.0.0.0/8, ::1, localhost) are for the test suite and the demo only.
+MONITORING_ALLOW_LOOPBACK = env_bool("RELAIS_MONITORING_ALLOW_LOOPBACK", not PRODUCTION)
+if PRODUCTION and MONITORING_ALLOW_LOOPBACK:
+    raise ImproperlyConfigured(
+        "RELAIS_MONITORING_ALLOW_LOOPBACK is for tests and the demo; production refuses it"
+    )
+# Webhook destinations on loopback: tests only (their receiver runs on 127.0.0.1).
+MONITORING_WEBHOOK_ALLOW_LOOPBACK = (
+    TESTING and not PRODUCTION and env_bool("RELAIS_MONITORING_WEBHOOK_ALLOW_LOOPBACK", False)
+)
+# host or host:port entries that checks may never target, besides the ones Relais knows
+# (database, Redis, SMTP, LDAP, its own web address), e.g. the IMAP server.
+MONITORING_FORBIDDEN_ENDPOINTS = env_list("RELAIS_MONITORING_FORBIDDEN_ENDPOINTS", [])
+MONITORING_RAW_RETENTION_DAYS = env_int("RELAIS_MONITORING_RAW_RETENTION_DAYS", 14)
+MONITORING_ROLLUP_RETENTION_DAYS = env_int("RELAIS_MONITORING_ROLLUP_RETENTION_DAYS", 730)
+# The name of this prober's network zone (results from remote probers carry theirs).
+MONITORING_LOCATION = env_str("RELAIS_MONITORING_LOCATION", "local")
+# The embedded prober also serves the demo's local targets on this port (0 = off).
+MONITORING_DEMO_TARGETS_PORT = env_int(
+    "RELAIS_MONITORING_DEMO_TARGETS_PORT", 0 if PRODUCTION or TESTING else 18765
+)
+MONITORING_PUBLIC_CACHE_SECONDS = env_int("RELAIS_MONITORING_PUBLIC_CACHE_SECONDS", 15)
+MONITORING_PROBER_CONCURRENCY = env_int("RELAIS_MONITORING_PROBER_CONCURRENCY", 2000)

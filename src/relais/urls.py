@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("relais.community.urls")),
     path("", include("relais.mail.urls")),
     path("", include("relais.assets.urls")),
+    path("", include("relais.monitoring.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_seeds_every_role_and_a_working_desk():
     summary = demo.seed(scale=0.05)
-    assert len(summary) == 7  # accounts, tickets, articles, questions, e-mail, assets, search
+    assert len(summary) == 8  # people, tickets, articles, questions, mail, assets, watch, search
     assert User.objects.count() == 200
     counts = {role: User.objects.filter(role=role).count() for role in Role.values}
     assert all(count > 0 for count in counts.values())

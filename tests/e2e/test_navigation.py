@@ -17,7 +17,16 @@ pytestmark = [
 
 PORTAL = ["Accueil", "Mes demandes", "Nouvelle demande"]
 KNOWLEDGE = ["Base de connaissances", "Entraide"]
-DESK = [*PORTAL, "Files d’attente", "Mon équipement", *KNOWLEDGE, "Parc", "Annuaire", "Mon profil"]
+DESK = [
+    *PORTAL,
+    "Files d’attente",
+    "Mon équipement",
+    *KNOWLEDGE,
+    "Parc",
+    "Veille",
+    "Annuaire",
+    "Mon profil",
+]
 EXPECTED_NAV = {
     Role.COLLABORATOR: [*PORTAL, "Mon équipement", *KNOWLEDGE, "Mon profil"],
     Role.AGENT: DESK,

@@ -223,6 +223,7 @@ def register_routers() -> None:
     from relais.community.api import router as community_router
     from relais.kb.api import router as kb_router
     from relais.mail.api import router as mail_router
+    from relais.monitoring.api import router as monitoring_router
     from relais.search.api import router as search_router
     from relais.tickets.api import router as tickets_router
 
@@ -233,6 +234,7 @@ def register_routers() -> None:
     api.add_router("/", community_router)
     api.add_router("/", mail_router)
     api.add_router("/", assets_router)
+    api.add_router("/", monitoring_router)
 
 
 register_routers()

@@ -37,6 +37,7 @@ def _seeders() -> list[Seeder]:
     from relais.community import demo as community_demo
     from relais.kb import demo as kb_demo
     from relais.mail import demo as mail_demo
+    from relais.monitoring import demo as monitoring_demo
     from relais.search import demo as search_demo
     from relais.tickets import demo as tickets_demo
 
@@ -47,6 +48,7 @@ def _seeders() -> list[Seeder]:
         community_demo.seed,
         mail_demo.seed,
         assets_demo.seed,
+        monitoring_demo.seed,
         search_demo.seed,  # last: indexes what the bulk seeders wrote
     ]
 

@@ -1,5 +1,5 @@
 """`relais run`: the embedded mode. Prepares the database and serves Relais with its
-background worker; Ctrl-C stops every process it started."""
+background worker and prober; Ctrl-C stops every process it started."""
 
 from __future__ import annotations
 
@@ -20,13 +20,14 @@ from relais.core import demo
 
 
 class Command(BaseCommand):
-    help = "Migrate, seed demo data on first start, then run web + worker until Ctrl-C."
+    help = "Migrate, seed demo data on first start, then run web + worker + prober until Ctrl-C."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--no-demo", action="store_true", help="Never seed demo data")
         parser.add_argument("--no-worker", action="store_true")
+        parser.add_argument("--no-prober", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write("Preparing the database…")
@@ -72,6 +73,9 @@ class Command(BaseCommand):
         }
         if not options["no_worker"]:
             commands["worker"] = [python, "-m", "relais", "worker"]
+        if not options["no_prober"]:
+            # The embedded prober also serves the demo's local targets (not in production).
+            commands["prober"] = [python, "-m", "relais", "prober", "--demo-targets"]
 
         processes: dict[str, subprocess.Popen[bytes]] = {}
         for name, command in commands.items():

@@ -1,0 +1,268 @@
+"""Where checks and webhooks may go (SECURITY.md C1–C4).
+
+Checks must reach internal services, but only those an administrator allowed (networks and
+DNS domains matched on whole labels), and never the cloud metadata service, loopback or
+Relais's own database, cache, mail and directory servers. Loopback is allowed only when
+MONITORING_ALLOW_LOOPBACK is on, which production refuses (tests and the demo probe local
+targets).
+
+Webhooks may reach public addresses only, checked when saved, when sent, and at every
+redirect; the sender connects to the address it checked (no DNS rebinding).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from relais.monitoring.choices import AllowKind, CheckKind
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+METADATA_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "169.254.0.0/16",  # link-local, incl. 169.254.169.254 (AWS, GCP, Azure, OpenStack)
+        "fe80::/10",
+        "fd00:ec2::254/128",
+        "100.100.100.200/32",  # Alibaba
+        "0.0.0.0/8",
+        "::/128",
+        "224.0.0.0/4",
+        "ff00::/8",
+        "255.255.255.255/32",
+    )
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    host: str
+    port: int | None
+
+
+def _as_ip(host: str) -> IPAddress | None:
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _is_loopback_name(host: str) -> bool:
+    name = host.lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
+
+
+def parse_target(kind: str, target: str) -> Target | None:
+    """The host and port a check of `kind` would reach; ValidationError when malformed."""
+    target = target.strip()
+    if kind == CheckKind.HEARTBEAT:
+        return None
+    if not target:
+        raise ValidationError({"target": _("Give the address to check.")})
+    if kind == CheckKind.HTTP:
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValidationError({"target": _("Give an http:// or https:// address.")})
+        if parts.username or parts.password:
+            raise ValidationError(
+                {"target": _("Put credentials in the authentication fields, not in the URL.")}
+            )
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise ValidationError({"target": _("The port is not valid.")}) from exc
+        return Target(parts.hostname, port)
+    if kind in (CheckKind.TCP, CheckKind.TLS):
+        host, sep, port_text = target.rpartition(":")
+        if not sep and kind == CheckKind.TLS:
+            host, port_text = target, "443"
+        if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ValidationError({"target": _("Give host:port, for example vpn.example.fr:443.")})
+        return Target(host.strip("[]"), int(port_text))
+    if kind in (CheckKind.DNS, CheckKind.ICMP):
+        if any(c in target for c in "/:@ ") and _as_ip(target) is None:
+            raise ValidationError({"target": _("Give a host name only.")})
+        return Target(target.strip("[]"), None)
+    raise ValidationError({"kind": _("Unknown kind of check.")})
+
+
+def _own_endpoints() -> set[tuple[str, int | None]]:
+    """Relais's own database, cache, mail, directory and web endpoints: never probed."""
+    endpoints: set[tuple[str, int | None]] = set()
+    db = settings.DATABASES["default"]
+    if db.get("HOST"):
+        endpoints.add((str(db["HOST"]).lower(), int(db.get("PORT") or 5432)))
+    for url, default_port in (
+        (getattr(settings, "REDIS_URL", ""), 6379),
+        (getattr(settings, "AUTH_LDAP_SERVER_URI", ""), 389),
+        (settings.SITE_URL, None),
+    ):
+        if url:
+            parts = urlsplit(url)
+            if parts.hostname:
+                try:
+                    port = parts.port or default_port
+                except ValueError:
+                    port = default_port
+                if port is None:
+                    port = 443 if parts.scheme == "https" else 80
+                endpoints.add((parts.hostname.lower(), port))
+    endpoints.add((str(settings.EMAIL_HOST).lower(), int(settings.EMAIL_PORT)))
+    for extra in settings.MONITORING_FORBIDDEN_ENDPOINTS:
+        host, sep, port_text = extra.rpartition(":")
+        if sep and port_text.isdigit():
+            endpoints.add((host.lower().strip("[]"), int(port_text)))
+        else:
+            endpoints.add((extra.lower(), None))
+    return endpoints
+
+
+def _same_host(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    ip_a, ip_b = _as_ip(a), _as_ip(b)
+    if ip_a is not None and ip_b is not None:
+        return ip_a == ip_b
+    loopback = {"localhost", "127.0.0.1", "::1"}
+    return a in loopback and b in loopback
+
+
+def domain_matches(host: str, domain: str) -> bool:
+    """`intranet.example.fr` matches `example.fr`; `example.fr.attacker.com` does not."""
+    host_labels = host.lower().rstrip(".").split(".")
+    domain_labels = domain.lower().strip(".").split(".")
+    return len(host_labels) >= len(domain_labels) and (
+        host_labels[-len(domain_labels) :] == domain_labels
+    )
+
+
+def forbidden_address(address: IPAddress) -> bool:
+    if any(address in network for network in METADATA_NETWORKS):
+        return True
+    return address.is_loopback and not settings.MONITORING_ALLOW_LOOPBACK
+
+
+def _resolve(host: str) -> list[IPAddress]:
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    addresses = []
+    for info in infos:
+        address = _as_ip(str(info[4][0]))
+        if address is not None:
+            addresses.append(address)
+    return addresses
+
+
+def check_target_validate(
+    kind: str, target: str, allow_list: Iterable[tuple[str, str]], *, resolve: bool = True
+) -> None:
+    """Refuse a check target outside the allow-list or pointing at a forbidden place."""
+    parsed = parse_target(kind, target)
+    if parsed is None:
+        return
+    refused = ValidationError({"target": _("This target is not allowed for checks.")})
+    host = parsed.host.lower().rstrip(".")
+    for own_host, own_port in _own_endpoints():
+        if _same_host(host, own_host) and (own_port is None or own_port == parsed.port):
+            raise refused
+    if _is_loopback_name(host):
+        if not settings.MONITORING_ALLOW_LOOPBACK:
+            raise refused
+        return
+    address = _as_ip(host)
+    entries = list(allow_list)
+    if address is not None:
+        if forbidden_address(address):
+            raise refused
+        if address.is_loopback:
+            return  # allowed by MONITORING_ALLOW_LOOPBACK (tests and demo only)
+        for kind_, value in entries:
+            if kind_ == AllowKind.CIDR and address in ipaddress.ip_network(value, strict=False):
+                return
+        raise refused
+    if not any(kind_ == AllowKind.DOMAIN and domain_matches(host, v) for kind_, v in entries):
+        raise refused
+    if resolve:
+        # A name allowed by the list must not lead to a forbidden address either.
+        for resolved in _resolve(host):
+            if forbidden_address(resolved):
+                raise refused
+
+
+def allow_entry_validate(kind: str, value: str) -> str:
+    value = value.strip().lower()
+    if kind == AllowKind.CIDR:
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise ValidationError({"value": _("Give a network such as 10.20.0.0/16.")}) from exc
+        if network.prefixlen == 0 or any(
+            network.overlaps(m) for m in METADATA_NETWORKS if m.version == network.version
+        ):
+            raise ValidationError({"value": _("This network cannot be allowed.")})
+        return str(network)
+    if kind == AllowKind.DOMAIN:
+        labels = value.strip(".").split(".")
+        if len(labels) < 2 or not all(
+            label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels
+        ):
+            raise ValidationError({"value": _("Give a domain such as example.fr.")})
+        return ".".join(labels)
+    raise ValidationError({"kind": _("Unknown kind.")})
+
+
+# --- Webhooks: public addresses only -----------------------------------------------------------
+
+
+class ForbiddenDestination(Exception):
+    """A webhook destination that is not a public address."""
+
+
+def public_destination(url: str) -> tuple[str, int, str, list[IPAddress]]:
+    """(scheme, port, host, validated addresses) of a webhook URL, or ForbiddenDestination.
+    Every resolved address must be public: the sender then connects to one of them."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ForbiddenDestination("scheme")
+    if parts.username or parts.password:
+        raise ForbiddenDestination("userinfo")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise ForbiddenDestination("port") from exc
+    host = parts.hostname.rstrip(".").lower()
+    literal = _as_ip(host)
+    if literal is None and (host.isdigit() or host.startswith("0x") or _is_loopback_name(host)):
+        raise ForbiddenDestination("host")
+    addresses = [literal] if literal is not None else _resolve(host)
+    if not addresses:
+        raise ForbiddenDestination("unresolved")
+    allow_loopback = settings.MONITORING_WEBHOOK_ALLOW_LOOPBACK
+    for address in addresses:
+        if address.is_loopback and allow_loopback:
+            continue
+        if not address.is_global or any(address in n for n in METADATA_NETWORKS):
+            raise ForbiddenDestination("address")
+    return parts.scheme, port, host, addresses
+
+
+def webhook_url_validate(url: str) -> None:
+    try:
+        public_destination(url)
+    except ForbiddenDestination as exc:
+        raise ValidationError(
+            {"target": _("Webhooks may only reach public https or http addresses.")}
+        ) from exc

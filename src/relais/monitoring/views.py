@@ -1,0 +1,550 @@
+"""Screens of the service watch: staff and public status pages, services, incidents, alerts,
+the on-call rota and the administrators' configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from relais.core.permissions import deny
+from relais.monitoring import selectors, services
+from relais.monitoring.forms import (
+    AllowEntryForm,
+    ChannelForm,
+    CheckForm,
+    IncidentForm,
+    IncidentUpdateForm,
+    LinkTicketForm,
+    MaintenanceForm,
+    OverrideForm,
+    RemoteProberForm,
+    ServiceForm,
+    SubscribeForm,
+)
+from relais.monitoring.models import (
+    Alert,
+    AlertChannel,
+    AllowListEntry,
+    Check,
+    OnCallRota,
+    RemoteProber,
+    Service,
+)
+from relais.monitoring.permissions import (
+    check_policy,
+    incident_policy,
+    is_admin,
+    is_staff,
+    service_policy,
+)
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not is_staff(request.user):
+        deny(request.user)
+
+
+def _admin_only(request: HttpRequest) -> None:
+    if not is_admin(request.user):
+        deny(request.user)
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    board = selectors.status_board(public=False)
+    return render(request, "monitoring/status.html", {**board, "is_admin": is_admin(request.user)})
+
+
+def _public_board_json() -> dict[str, Any]:
+    board = selectors.status_board(public=True)
+    return {
+        "status": board["overall"],
+        "stale": board["any_stale"],
+        "updated_at": board["now"].isoformat(),
+        "components": [
+            {
+                "name": row.service.name,
+                "group": row.service.group.name if row.service.group else None,
+                "status": row.state,
+                "uptime_90d": round(row.uptime_90, 3) if row.uptime_90 is not None else None,
+            }
+            for row in board["rows"]
+        ],
+        "incidents": [
+            {
+                "title": incident.title,
+                "component": incident.service.name,
+                "impact": incident.impact,
+                "status": incident.status,
+                "started_at": incident.started_at.isoformat(),
+                "updates": [
+                    {"status": u.status, "body": u.body, "at": u.created_at.isoformat()}
+                    for u in incident.public_updates
+                ],
+            }
+            for incident in board["incidents"]
+        ],
+    }
+
+
+@require_GET
+def public_status(request: HttpRequest) -> HttpResponse:
+    """Anyone: only the public components, no host names, addresses or error texts. The page
+    is rendered at most once per cache period and language, whatever the load."""
+    key = f"monitoring:public:html:{get_language()}"
+    html = cache.get(key)
+    if html is None:
+        board = selectors.status_board(public=True)
+        html = render_to_string(
+            "monitoring/public.html",
+            {**board, "refresh": settings.MONITORING_PUBLIC_CACHE_SECONDS * 2},
+        )
+        cache.set(key, html, settings.MONITORING_PUBLIC_CACHE_SECONDS)
+    response = HttpResponse(html)
+    response["Cache-Control"] = f"public, max-age={settings.MONITORING_PUBLIC_CACHE_SECONDS}"
+    return response
+
+
+@require_GET
+def public_status_json(request: HttpRequest) -> JsonResponse:
+    key = "monitoring:public:json"
+    data = cache.get(key)
+    if data is None:
+        data = _public_board_json()
+        cache.set(key, data, settings.MONITORING_PUBLIC_CACHE_SECONDS)
+    response = JsonResponse(data)
+    response["Cache-Control"] = f"public, max-age={settings.MONITORING_PUBLIC_CACHE_SECONDS}"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest) -> HttpResponse:
+    form = SubscribeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.subscription_request(email=form.cleaned_data["email"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            return render(request, "monitoring/subscribe.html", {"sent": True})
+    return render(request, "monitoring/subscribe.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def subscription_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        if services.subscription_confirm(token=token) is None:
+            raise Http404
+        return render(request, "monitoring/subscription_done.html", {"confirmed": True})
+    return render(request, "monitoring/subscription_done.html", {"ask": "confirm"})
+
+
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        services.subscription_unsubscribe(token=token)
+        return render(request, "monitoring/subscription_done.html", {"unsubscribed": True})
+    return render(request, "monitoring/subscription_done.html", {"ask": "unsubscribe"})
+
+
+@login_required
+@require_GET
+def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    service = service_policy.get_for(request.user, pk, "view")
+    checks = list(service.checks.all())
+    charts = [(check, selectors.chart_points(selectors.latency_series(check))) for check in checks]
+    first = checks[0] if checks else None
+    results = (
+        Paginator(selectors.check_results(first), 50).get_page(request.GET.get("page"))
+        if first
+        else None
+    )
+    return render(
+        request,
+        "monitoring/service.html",
+        {
+            "service": service,
+            "charts": charts,
+            "results": results,
+            "incidents": service.incidents.order_by("-started_at")[:10],
+            "is_admin": is_admin(request.user),
+            "site_url": settings.SITE_URL,
+        },
+    )
+
+
+def _check_form_view(request: HttpRequest, service: Service, check: Check | None) -> HttpResponse:
+    initial = {}
+    if check is not None:
+        initial = {
+            field: getattr(check, field)
+            for field in (
+                "name",
+                "kind",
+                "target",
+                "interval_seconds",
+                "timeout_seconds",
+                "failures_before_down",
+                "successes_before_up",
+                "auth_kind",
+                "heartbeat_cron",
+                "grace_seconds",
+                "is_enabled",
+            )
+        }
+        import json
+
+        initial["config"] = json.dumps(check.config) if check.config else ""
+    form = CheckForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if check is None:
+                check = services.check_create(
+                    actor=request.user,  # type: ignore[arg-type]
+                    service=service,
+                    data=form.data_for_service(),
+                    secret=form.secret(),
+                    request=request,
+                )
+            else:
+                check = services.check_update(
+                    actor=request.user,  # type: ignore[arg-type]
+                    check=check,
+                    data=form.data_for_service(),
+                    secret=form.secret(),
+                    request=request,
+                )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("The check is saved."))
+            return redirect("monitoring:service", pk=service.pk)
+    return render(
+        request,
+        "monitoring/check_form.html",
+        {"form": form, "service": service, "check": check},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def check_new(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    service = service_policy.get_for(request.user, pk, "change")
+    return _check_form_view(request, service, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def check_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    check = check_policy.get_for(request.user, pk, "change")
+    return _check_form_view(request, check.service, check)
+
+
+@login_required
+@require_GET
+def incident_list(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    page = Paginator(selectors.incident_list(), 25).get_page(request.GET.get("page"))
+    return render(request, "monitoring/incidents.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    incident = incident_policy.get_for(request.user, pk, "view")
+    link_form = LinkTicketForm(request.POST if request.POST.get("action") == "link" else None)
+    form = IncidentUpdateForm(
+        request.POST if request.POST and request.POST.get("action") != "link" else None
+    )
+    if request.method == "POST" and request.POST.get("action") == "link":
+        incident = incident_policy.get_for(request.user, pk, "update")
+        if link_form.is_valid():
+            from relais.tickets.permissions import tickets as ticket_policy
+
+            ticket = (
+                ticket_policy.scope(request.user)
+                .filter(reference=link_form.cleaned_data["reference"].strip().upper())
+                .first()
+            )
+            if ticket is None:
+                link_form.add_error("reference", _("No ticket with this reference."))
+            else:
+                try:
+                    services.incident_link_ticket(
+                        actor=request.user,  # type: ignore[arg-type]
+                        incident=incident,
+                        ticket=ticket,
+                    )
+                except (ValidationError, PermissionDenied) as exc:
+                    link_form.add_error(
+                        "reference", " ".join(getattr(exc, "messages", [])) or _("Not allowed.")
+                    )
+                else:
+                    messages.success(request, _("The ticket is linked."))
+                    return redirect("monitoring:incident", pk=incident.pk)
+    elif request.method == "POST":
+        incident = incident_policy.get_for(request.user, pk, "update")
+        if form.is_valid():
+            try:
+                services.incident_update_add(
+                    actor=request.user,  # type: ignore[arg-type]
+                    incident=incident,
+                    body=form.cleaned_data["body"],
+                    visibility=form.cleaned_data["visibility"],
+                    status=form.cleaned_data["status"],
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                _public_cache_clear()
+                messages.success(request, _("The update is posted."))
+                return redirect("monitoring:incident", pk=incident.pk)
+    return render(
+        request,
+        "monitoring/incident.html",
+        {
+            "incident": incident,
+            "updates": incident.updates.select_related("author"),
+            "alerts": incident.alerts.select_related("recipient", "acknowledged_by")[:20],
+            "form": form,
+            "link_form": link_form,
+        },
+    )
+
+
+@login_required
+@require_POST
+def incident_affected(request: HttpRequest, pk: int) -> HttpResponse:
+    """Anyone signed in: "I am affected" joins the incident's major-incident ticket."""
+    from relais.monitoring.models import Incident
+
+    incident = get_object_or_404(Incident.objects.filter(resolved_at__isnull=True), pk=pk)
+    try:
+        child = services.incident_join(actor=request.user, incident=incident)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("tickets:portal")
+    messages.success(request, _("Noted: you will be informed as the incident progresses."))
+    return redirect("tickets:detail", reference=child.reference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alert_ack(request: HttpRequest, token: str) -> HttpResponse:
+    _staff_only(request)
+    alert = get_object_or_404(Alert.objects.select_related("incident__service"), ack_token=token)
+    if request.method == "POST":
+        services.alert_acknowledge(actor=request.user, alert=alert)  # type: ignore[arg-type]
+        messages.success(request, _("Alert acknowledged: reminders and escalation stop."))
+        return redirect("monitoring:incident", pk=alert.incident_id)
+    return render(request, "monitoring/ack.html", {"alert": alert})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rota(request: HttpRequest) -> HttpResponse:
+    """The team sees who is on duty; administrators add replacements (absences, holidays)."""
+    _staff_only(request)
+    form = OverrideForm(request.POST or None) if is_admin(request.user) else None
+    if request.method == "POST":
+        _admin_only(request)
+        if form is not None and form.is_valid():
+            try:
+                services.rota_override_add(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("The replacement is recorded."))
+                return redirect("monitoring:rota")
+    now = timezone.now()
+    rotas = [
+        (r, services.on_call(r, now), services.rota_schedule(r, now))
+        for r in OnCallRota.objects.prefetch_related("overrides__user")
+    ]
+    return render(request, "monitoring/rota.html", {"rotas": rotas, "form": form})
+
+
+def _service_data(form: ServiceForm) -> dict[str, Any]:
+    data = dict(form.cleaned_data)
+    group = data.pop("group")
+    data["group"] = services.group_get_or_create(actor=form.actor, name=group) if group else None
+    return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def configuration(request: HttpRequest) -> HttpResponse:
+    """Administrators: services, the allow-list of targets, maintenance windows, alert
+    channels and remote probers."""
+    _admin_only(request)
+    action = request.POST.get("action", "")
+    user: Any = request.user
+
+    def bound(name: str, form_class: Any) -> Any:
+        return form_class(request.POST if action == name else None, prefix=name)
+
+    forms_by_action = {
+        "allow": bound("allow", AllowEntryForm),
+        "maintenance": bound("maintenance", MaintenanceForm),
+        "service": bound("service", ServiceForm),
+        "channel": bound("channel", ChannelForm),
+        "prober": bound("prober", RemoteProberForm),
+    }
+    forms_by_action["service"].actor = user
+    context: dict[str, Any] = {}
+    if request.method == "POST":
+        form = forms_by_action.get(action)
+        try:
+            if action == "disallow":
+                entry = get_object_or_404(AllowListEntry, pk=request.POST.get("entry"))
+                services.allow_entry_remove(actor=user, entry=entry, request=request)
+                messages.success(request, _("The allow-list is updated."))
+                return redirect("monitoring:configuration")
+            if form is not None and form.is_valid():
+                data = form.cleaned_data
+                if action == "allow":
+                    services.allow_entry_add(actor=user, request=request, **data)
+                    messages.success(request, _("The allow-list is updated."))
+                elif action == "maintenance":
+                    services.maintenance_create(
+                        actor=user,
+                        title=data["title"],
+                        services=list(data["services"]),
+                        starts_at=data["starts_at"],
+                        ends_at=data["ends_at"],
+                        description=data["description"],
+                        request=request,
+                    )
+                    messages.success(request, _("The maintenance window is announced."))
+                elif action == "service":
+                    service = services.service_create(
+                        actor=user, data=_service_data(form), request=request
+                    )
+                    messages.success(request, _("The service is created."))
+                    return redirect("monitoring:service", pk=service.pk)
+                elif action == "channel":
+                    services.channel_create(actor=user, request=request, **data)
+                    messages.success(request, _("The alert channel is added."))
+                elif action == "prober":
+                    prober, token = services.remote_prober_create(
+                        actor=user, location=data["location"]
+                    )
+                    # Shown once, in this response only: it is stored hashed.
+                    context["new_prober"] = (prober, token)
+                if "new_prober" not in context:
+                    return redirect("monitoring:configuration")
+        except ValidationError as exc:
+            if form is not None:
+                _form_errors(form, exc)
+    return render(
+        request,
+        "monitoring/configuration.html",
+        {
+            **context,
+            **{f"{name}_form": form for name, form in forms_by_action.items()},
+            "entries": AllowListEntry.objects.all()[:500],
+            "services": Service.objects.order_by("name")[:500],
+            "channels": AlertChannel.objects.all()[:100],
+            "probers": RemoteProber.objects.all()[:100],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    service = service_policy.get_for(request.user, pk, "change")
+    initial = {
+        "name": service.name,
+        "group": service.group.name if service.group else "",
+        "description": service.description,
+        "is_public": service.is_public,
+        "locations_required": service.locations_required,
+        "rota": service.rota_id,
+        "ticket_category": service.ticket_category_id,
+        "escalation_minutes": service.escalation_minutes,
+        "reminder_minutes": service.reminder_minutes,
+    }
+    form = ServiceForm(request.POST or None, initial=initial)
+    form.actor = request.user
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.service_update(
+                actor=request.user,  # type: ignore[arg-type]
+                service=service,
+                data=_service_data(form),
+                request=request,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("The service is saved."))
+            return redirect("monitoring:service", pk=service.pk)
+    return render(request, "monitoring/service_form.html", {"form": form, "service": service})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff declare an incident the probes did not see."""
+    _staff_only(request)
+    service = service_policy.get_for(request.user, pk, "view")
+    form = IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.incident_create(
+                actor=request.user,  # type: ignore[arg-type]
+                service=service,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            _public_cache_clear()
+            return redirect("monitoring:incident", pk=incident.pk)
+    return render(request, "monitoring/incident_form.html", {"form": form, "service": service})
+
+
+def _public_cache_clear() -> None:
+    cache.delete_many(
+        [f"monitoring:public:html:{code}" for code, _n in settings.LANGUAGES]
+        + ["monitoring:public:json", "monitoring:banner"]
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST", "HEAD"])
+def heartbeat(request: HttpRequest, token: str) -> HttpResponse:
+    """A scheduled job calls its secret URL when it has run (no session, no CSRF)."""
+    if services.heartbeat_ping(token=token) is None:
+        raise Http404
+    return HttpResponse("OK\n", content_type="text/plain")
