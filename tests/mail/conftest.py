@@ -50,7 +50,8 @@ def _mail_settings(settings: Any) -> Iterator[None]:
 
 @pytest.fixture
 def category(db: Any) -> Category:
-    return Category.objects.filter(is_active=True, parent__isnull=True).order_by("position").first()
+    found = Category.objects.filter(is_active=True, parent__isnull=True).order_by("position")
+    return found.first() or Category.objects.create(name="Connexion & VPN", default_type="incident")
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def test_schedule_is_drift_free_and_spread() -> None:
     assert len(phases) >= 25  # 500 checks spread over the 30 seconds
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_black_holed_targets_do_not_slow_the_others(
     admin_user: User, target_server: TargetServer, black_hole: BlackHole
 ) -> None:
@@ -79,7 +79,7 @@ def test_black_holed_targets_do_not_slow_the_others(
     assert Check.objects.get(pk=healthy[0].pk).state == CheckState.UP
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_restart_resumes_without_duplicate_incidents_or_alerts(
     admin_user: User, target_server: TargetServer
 ) -> None:
@@ -124,7 +124,7 @@ def test_status_page_says_data_stale_without_results(
     assert 'data-state="operational"' not in page
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_remote_prober_reads_checks_and_reports_over_the_api(
     admin_user: User, target_server: TargetServer, live_server: Any
 ) -> None:
