@@ -28,6 +28,24 @@ class LoginForm(auth_forms.AuthenticationForm):
         "inactive": _("This account is deactivated."),
     }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if settings.LDAP_ENABLED:
+            # People sign in with their Windows (directory) account; local accounts with
+            # their e-mail address.
+            self.fields["username"] = forms.CharField(
+                label=_("Windows account or e-mail address"),
+                max_length=254,
+                widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+            )
+            self.error_messages = {
+                **self.error_messages,
+                "invalid_login": _(
+                    "Incorrect account or password. After 10 failed attempts the account is "
+                    "locked for a while."
+                ),
+            }
+
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Sends the reset link through the outbox, like every other e-mail."""
