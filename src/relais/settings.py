@@ -105,6 +105,9 @@ INSTALLED_APPS = [
     "axes",
     "ninja",
     "huey.contrib.djhuey",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "relais.core",
     "relais.accounts",
     "relais.tickets",
@@ -122,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "relais.accounts.middleware.SecondFactorMiddleware",
     "relais.accounts.middleware.SessionTimeoutMiddleware",
     "relais.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -301,6 +306,13 @@ if LDAP_ENABLED:
             "RELAIS_LDAP_URI is set but the LDAP extra is missing: pip install 'relais[ldap]'"
         )
     AUTHENTICATION_BACKENDS.insert(1, "relais.accounts.directory.DirectoryBackend")
+
+# --- Second factor (TOTP, django-otp) ---------------------------------------------------------
+# Agents, supervisors and administrators (local break-glass accounts included) must enrol an
+# authenticator app and give its code after their password. On by default in production.
+OTP_REQUIRED = env_bool("RELAIS_OTP_REQUIRED", default=PRODUCTION)
+OTP_TOTP_ISSUER = env_str("RELAIS_OTP_ISSUER", "Relais")
+OTP_RECOVERY_CODES = 10
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"

@@ -95,3 +95,14 @@ class UserFilterForm(forms.Form):
     role = forms.ChoiceField(
         label=_("Role"), required=False, choices=[("", _("All roles")), *Role.choices]
     )
+
+
+class OtpCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        help_text=_("The 6 digits shown by your authenticator app, or one of your recovery codes."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

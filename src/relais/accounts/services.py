@@ -18,8 +18,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from relais.accounts.choices import OrgUnitKind, Role, SiteKind, TokenScope
+from relais.accounts.choices import STAFF_ROLES, OrgUnitKind, Role, SiteKind, TokenScope
 from relais.accounts.models import ApiToken, OrgUnit, Site, User, hash_token
 from relais.core.choices import AuditAction
 from relais.core.services import audit_record
@@ -436,6 +439,89 @@ def directory_sync(
             for user in leavers:
                 user_deactivate(user=user, actor=None)
                 report.deactivated.append(user.email)
+        audit_record(
+            action=AuditAction.DIRECTORY_SYNC,
+            actor_label=DIRECTORY_ACTOR,
+            changes={
+                "seen": report.seen,
+                "created": len(report.created),
+                "updated": len(report.updated),
+                "reactivated": len(report.reactivated),
+                "deactivated": len(report.deactivated),
+                "skipped": len(report.skipped),
+                "refused_deactivations": report.refused_deactivations,
+            },
+        )
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+# --- Second factor (TOTP and recovery codes, django-otp) ----------------------------------------
+
+
+def otp_required_for(user: User) -> bool:
+    return bool(settings.OTP_REQUIRED) and user.is_active and user.role in STAFF_ROLES
+
+
+def otp_pending_device(*, user: User) -> TOTPDevice:
+    """The authenticator being enrolled (not yet confirmed): the same one until confirmed,
+    so that reloading the page does not change the QR code under the person's phone."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    return device
+
+
+def otp_enrol_confirm(
+    *, user: User, code: str, request: HttpRequest | None = None
+) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the pending authenticator with a first code; returns it and fresh recovery
+    codes (shown once; only django-otp's copies are kept)."""
+    device = otp_pending_device(user=user)
+    if not device.verify_token(code.strip().replace(" ", "")):
+        raise ValidationError({"code": _("This code is not right. Check your phone's clock.")})
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+        device.confirmed = True
+        StaticDevice.objects.filter(user=user).delete()
+        static = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
+        codes = [StaticToken.random_token() for _ in range(settings.OTP_RECOVERY_CODES)]
+        StaticToken.objects.bulk_create([StaticToken(device=static, token=c) for c in codes])
+        audit_record(action=AuditAction.OTP_ENROL, actor=user, target=user, request=request)
+    return device, codes
+
+
+def otp_verify(*, user: User, code: str, request: HttpRequest | None = None) -> Device | None:
+    """The device that accepts `code` (an authenticator code or a recovery code, used up),
+    or None; failures are throttled by django-otp and audit-logged."""
+    code = code.strip().replace(" ", "")
+    if not code or len(code) > 16:
+        return None
+    for device in [
+        *TOTPDevice.objects.filter(user=user, confirmed=True),
+        *StaticDevice.objects.filter(user=user, confirmed=True),
+    ]:
+        allowed, _data = device.verify_is_allowed()
+        if allowed and device.verify_token(code):
+            if isinstance(device, StaticDevice):
+                audit_record(
+                    action=AuditAction.OTP_RECOVERY_USED, actor=user, target=user, request=request
+                )
+            return device
+    audit_record(action=AuditAction.OTP_FAILURE, actor=user, target=user, request=request)
+    return None
+
+
+def otp_has_device(*, user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def otp_reset(*, user: User, actor: User, request: HttpRequest | None = None) -> None:
+    """An administrator removes someone's second factor (lost phone): they enrol again at
+    their next login."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        audit_record(action=AuditAction.OTP_RESET, actor=actor, target=user, request=request)

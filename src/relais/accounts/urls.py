@@ -31,4 +31,11 @@ urlpatterns = [
     path("langue/", views.language_switch, name="language"),
     path("annuaire/", views.user_list, name="user_list"),
     path("annuaire/<int:user_id>/", views.user_detail, name="user_detail"),
+    path(
+        "annuaire/<int:user_id>/double-authentification/reinitialiser/",
+        views.otp_reset,
+        name="otp_reset",
+    ),
+    path("connexion/code/", views.otp_verify, name="otp_verify"),
+    path("connexion/double-authentification/", views.otp_setup, name="otp_setup"),
 ]
