@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import community, http_baseline, mail, search, tickets
+from bench import accounts, community, http_baseline, mail, search, tickets
 
 BENCHMARKS = {
     "http-baseline": http_baseline.main,
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "search": search.main,
     "community": community.main,
     "mail": mail.main,
+    "accounts": accounts.main,
 }
 
 

@@ -248,26 +248,51 @@ class DirectoryApplyResult:
 
 class DirectoryResolver:
     """Looks up, and creates when missing, what directory attributes point at: directions,
-    sites, managers and existing accounts. Loaded once per sync, so that 10,000 people do
-    not cost 10,000 look-ups of each."""
+    sites, managers and existing accounts. A sync preloads them once, so that 10,000 people
+    do not cost 10,000 look-ups of each; a single login looks up only what it needs."""
 
-    def __init__(self) -> None:
-        self.directions = {
-            unit.name.lower(): unit
-            for unit in OrgUnit.objects.filter(kind=OrgUnitKind.DIRECTION, parent__isnull=True)
-        }
-        self.sites = {site.name.lower(): site for site in Site.objects.all()}
-        self.by_login = {
-            user.directory_login: user
-            for user in User.objects.filter(directory_login__isnull=False)
-        }
-        self.by_dn = {user.directory_dn.lower(): user.pk for user in self.by_login.values()}
+    def __init__(self, *, preload: bool = False) -> None:
+        self.preloaded = preload
+        self.directions: dict[str, OrgUnit] = {}
+        self.sites: dict[str, Site] = {}
+        self.by_login: dict[str, User] = {}
+        self.by_dn: dict[str, int] = {}
+        if preload:
+            self.directions = {
+                unit.name.lower(): unit
+                for unit in OrgUnit.objects.filter(kind=OrgUnitKind.DIRECTION, parent__isnull=True)
+            }
+            self.sites = {site.name.lower(): site for site in Site.objects.all()}
+            self.by_login = {
+                user.directory_login: user
+                for user in User.objects.filter(directory_login__isnull=False)
+                if user.directory_login is not None
+            }
+            self.by_dn = {user.directory_dn.lower(): user.pk for user in self.by_login.values()}
+
+    def user(self, login: str) -> User | None:
+        if self.preloaded or login in self.by_login:
+            return self.by_login.get(login)
+        return User.objects.filter(directory_login=login).first()
+
+    def manager_pk(self, dn: str) -> int | None:
+        if self.preloaded or dn.lower() in self.by_dn:
+            return self.by_dn.get(dn.lower())
+        return (
+            User.objects.filter(directory_dn__iexact=dn, directory_login__isnull=False)
+            .values_list("pk", flat=True)
+            .first()
+        )
 
     def direction(self, name: str) -> OrgUnit | None:
         name = name.strip()[:150]
         if not name:
             return None
         unit = self.directions.get(name.lower())
+        if unit is None and not self.preloaded:
+            unit = OrgUnit.objects.filter(
+                kind=OrgUnitKind.DIRECTION, parent__isnull=True, name__iexact=name
+            ).first()
         if unit is None:
             unit = OrgUnit.objects.create(
                 name=name, code=_free_code(OrgUnit, name), kind=OrgUnitKind.DIRECTION
@@ -280,6 +305,8 @@ class DirectoryResolver:
         if not name:
             return None
         site = self.sites.get(name.lower())
+        if site is None and not self.preloaded:
+            site = Site.objects.filter(name__iexact=name).first()
         if site is None:
             site = Site.objects.create(name=name, code=_free_code(Site, name), kind=SiteKind.AGENCY)
             self.sites[name.lower()] = site
@@ -315,7 +342,7 @@ def directory_user_apply(
         validate_email(email)
     except ValidationError:
         return DirectoryApplyResult(user=None, error="no valid e-mail address")
-    user = resolver.by_login.get(login)
+    user = resolver.user(login)
     if user is None:
         user = User.objects.filter(email__iexact=email).first()
         if user is not None and (user.directory_login is not None or user.has_usable_password()):
@@ -326,7 +353,7 @@ def directory_user_apply(
         return DirectoryApplyResult(
             user=None, error="e-mail address already used by another account"
         )
-    manager_pk = resolver.by_dn.get(entry.manager_dn.lower()) if entry.manager_dn else None
+    manager_pk = resolver.manager_pk(entry.manager_dn) if entry.manager_dn else None
     wanted: dict[str, Any] = {
         "email": email,
         "display_name": (entry.display_name or email.split("@")[0])[:150],
@@ -406,7 +433,7 @@ def directory_sync(
     deleted). A dry run does all of it in a transaction that is rolled back."""
     report = DirectorySyncReport(dry_run=dry_run)
     with transaction.atomic():
-        resolver = DirectoryResolver()
+        resolver = DirectoryResolver(preload=True)
         seen: set[str] = set()
         pending: list[DirectoryEntry] = []
         for entry in entries:
