@@ -307,6 +307,43 @@ if LDAP_ENABLED:
         )
     AUTHENTICATION_BACKENDS.insert(1, "relais.accounts.directory.DirectoryBackend")
 
+# --- OIDC single sign-on (relais.accounts.oidc; e.g. Microsoft Entra ID) -------------------------
+# Off unless RELAIS_OIDC_CLIENT_ID is set. Endpoints are given explicitly (no discovery at run
+# time). The person is mapped from the ID token's and userinfo's claims exactly like a
+# directory entry (services.directory_user_apply).
+OIDC_ENABLED = bool(env_str("RELAIS_OIDC_CLIENT_ID"))
+OIDC_RP_CLIENT_ID = env_str("RELAIS_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = os.environ.get("RELAIS_OIDC_CLIENT_SECRET", "")
+OIDC_ISSUER = env_str("RELAIS_OIDC_ISSUER")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("RELAIS_OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("RELAIS_OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("RELAIS_OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("RELAIS_OIDC_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env_str("RELAIS_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("RELAIS_OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("RELAIS_OIDC_TIMEOUT", 10)
+OIDC_VERIFY_SSL: bool | str = env_str("RELAIS_OIDC_CA_FILE") or True
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+OIDC_REDIRECT_REQUIRE_HTTPS = PRODUCTION
+LOGIN_REDIRECT_URL_FAILURE = "/connexion/?sso=echec"
+OIDC_CLAIMS = {
+    "login": env_str("RELAIS_OIDC_CLAIM_LOGIN", "preferred_username"),
+    "email": env_str("RELAIS_OIDC_CLAIM_EMAIL", "email"),
+    "display_name": env_str("RELAIS_OIDC_CLAIM_DISPLAY_NAME", "name"),
+    "department": env_str("RELAIS_OIDC_CLAIM_DEPARTMENT", "department"),
+    "office": env_str("RELAIS_OIDC_CLAIM_OFFICE", "office_location"),
+    "phone": env_str("RELAIS_OIDC_CLAIM_PHONE", "phone_number"),
+    "groups": env_str("RELAIS_OIDC_CLAIM_GROUPS", "groups"),
+}
+# Group identifiers (";"-separated; Entra ID sends object IDs) whose members get the role.
+OIDC_ROLE_GROUPS = {
+    role: [g.strip() for g in env_str(f"RELAIS_OIDC_{role.upper()}_GROUPS").split(";") if g.strip()]
+    for role in ("admin", "supervisor", "agent")
+}
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.insert(1, "relais.accounts.oidc.OidcBackend")
+
 # --- Second factor (TOTP, django-otp) ---------------------------------------------------------
 # Agents, supervisors and administrators (local break-glass accounts included) must enrol an
 # authenticator app and give its code after their password. On by default in production.

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import ldap
@@ -27,6 +26,7 @@ from ldap.filter import escape_filter_chars
 from ldap.ldapobject import LDAPObject
 
 from relais.accounts.choices import Role
+from relais.accounts.entries import ROLE_ORDER, DirectoryEntry, role_from_groups
 from relais.accounts.models import User
 
 logger = logging.getLogger(__name__)
@@ -34,8 +34,6 @@ logger = logging.getLogger(__name__)
 # A Windows logon name or an e-mail address: letters (accented too), digits and . _ - @ +.
 # Anything else (*, (, ), \, NUL, commas, equals…) is refused before the directory is asked.
 LOGIN_PATTERN = re.compile(r"^[^\W][\w.@+-]{0,149}$")
-# Highest role first: a person in several role groups gets the highest.
-ROLE_ORDER = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT)
 
 
 class DirectoryError(Exception):
@@ -54,23 +52,6 @@ def password_acceptable(password: str | None) -> bool:
     return bool(password.strip()) and "\x00" not in password
 
 
-@dataclass(frozen=True)
-class DirectoryEntry:
-    """One person as the directory describes them, mapped to Relais' fields."""
-
-    dn: str
-    login: str
-    email: str
-    display_name: str = ""
-    department: str = ""
-    office: str = ""
-    phone: str = ""
-    manager_dn: str = ""
-    # None: roles are not managed by the directory (no role group configured).
-    role: Role | None = None
-    groups: frozenset[str] = field(default_factory=frozenset)
-
-
 def _first(attrs: dict[str, list[Any]], name: str) -> str:
     if not name:
         return ""
@@ -86,13 +67,7 @@ def role_groups_configured() -> bool:
 
 
 def role_for(group_dns: set[str]) -> Role | None:
-    if not role_groups_configured():
-        return None
-    lowered = {dn.lower() for dn in group_dns}
-    for role in ROLE_ORDER:
-        if any(dn.lower() in lowered for dn in settings.LDAP_ROLE_GROUPS.get(role, [])):
-            return role
-    return Role.COLLABORATOR
+    return role_from_groups(group_dns, settings.LDAP_ROLE_GROUPS)
 
 
 def entry_from_attrs(dn: str, attrs: dict[str, list[Any]], group_dns: set[str]) -> DirectoryEntry:

@@ -70,6 +70,8 @@ SECOND_FACTOR_OPEN = (
     "accounts:logout",
     "accounts:language",
     "accounts:login",
+    "accounts:oidc_login",
+    "accounts:oidc_callback",
 )
 
 

@@ -28,7 +28,7 @@ from relais.core.choices import AuditAction
 from relais.core.services import audit_record
 
 if TYPE_CHECKING:
-    from relais.accounts.directory import DirectoryEntry
+    from relais.accounts.entries import DirectoryEntry
 
 # Last-used times are refreshed at most this often, so that token use does not write on
 # every request.
@@ -356,7 +356,11 @@ def directory_user_apply(
     manager_pk = resolver.manager_pk(entry.manager_dn) if entry.manager_dn else None
     wanted: dict[str, Any] = {
         "email": email,
-        "display_name": (entry.display_name or email.split("@")[0])[:150],
+        # A source that omits the name keeps the one Relais has; a new account gets a name.
+        "display_name": (
+            entry.display_name
+            or ("" if user is not None and not entry.authoritative else email.split("@")[0])
+        )[:150],
         "phone": entry.phone[:32],
         "org_unit": resolver.direction(entry.department),
         "site": resolver.site(entry.office),
@@ -367,6 +371,8 @@ def directory_user_apply(
         wanted["manager_id"] = manager_pk
     if entry.role is not None:
         wanted["role"] = entry.role
+    if not entry.authoritative:
+        wanted = {name: value for name, value in wanted.items() if value not in ("", None)}
     created = user is None
     if user is None:
         user = User(role=Role.COLLABORATOR)

@@ -37,5 +37,7 @@ urlpatterns = [
         name="otp_reset",
     ),
     path("connexion/code/", views.otp_verify, name="otp_verify"),
+    path("connexion/sso/", views.OidcLoginView.as_view(), name="oidc_login"),
+    path("connexion/sso/retour/", views.OidcCallbackView.as_view(), name="oidc_callback"),
     path("connexion/double-authentification/", views.otp_setup, name="otp_setup"),
 ]
