@@ -158,3 +158,16 @@ def test_a_local_account_with_a_password_is_not_taken_over(oidc):
     assert sso(Client())["Location"] == "/connexion/?sso=echec"
     local.refresh_from_db()
     assert local.directory_login is None and local.role == Role.ADMIN
+
+
+def test_a_person_brought_in_by_the_directory_signs_in_to_the_same_account(oidc):
+    synced = user_create(email="jerome.dupont@relais.test", display_name="Jérôme Dupont")
+    User.objects.filter(pk=synced.pk).update(directory_login="jdupont", directory_dn="uid=x")
+    oidc.sign_in_as(**{**JEROME, "preferred_username": "jerome.dupont@office.example.fr"})
+    client = Client()
+    assert sso(client)["Location"] == "/"
+    synced.refresh_from_db()
+    assert synced.directory_login == "jdupont"
+    assert synced.directory_dn == "uid=x"
+    assert User.objects.filter(email__iexact="jerome.dupont@relais.test").count() == 1
+    assert client.get(HOME).status_code == 200

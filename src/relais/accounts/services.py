@@ -345,7 +345,11 @@ def directory_user_apply(
     user = resolver.user(login)
     if user is None:
         user = User.objects.filter(email__iexact=email).first()
-        if user is not None and (user.directory_login is not None or user.has_usable_password()):
+        if user is not None and user.directory_login is not None and not entry.authoritative:
+            # Single sign-on for someone the directory already brought in (their provider
+            # login differs from their directory login): the same person, by their address.
+            login = user.directory_login
+        elif user is not None and (user.directory_login is not None or user.has_usable_password()):
             return DirectoryApplyResult(
                 user=None, error="e-mail address already used by another account"
             )
