@@ -173,3 +173,16 @@ def test_directions_are_reused_not_duplicated(directory: Slapd):
     login(Client(), "mbernard", directory.by_login["mbernard"].password)
     login(Client(), "jdupont", directory.by_login["jdupont"].password)
     assert OrgUnit.objects.filter(name="Direction de la clientèle").count() == 1
+
+
+def test_directory_users_get_no_password_reset_link(directory: Slapd):
+    from relais.core.models import OutboxMessage
+
+    assert login(Client(), "jdupont", directory.by_login["jdupont"].password).status_code == 302
+    user_create(email="local@relais.test")
+    reset = reverse("accounts:password_reset")
+    response = Client().post(reset, {"email": "jerome.dupont@relais.test"})
+    assert response.status_code == 302  # the same answer as for any address
+    assert OutboxMessage.objects.count() == 0
+    Client().post(reset, {"email": "local@relais.test"})
+    assert OutboxMessage.objects.count() == 1

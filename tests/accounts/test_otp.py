@@ -187,3 +187,19 @@ def test_a_code_is_accepted_only_once(agent, password):
     replay = password_login(agent, password)
     assert replay.post(VERIFY, {"code": code}).status_code == 400
     assert replay.get(HOME).status_code == 302
+
+
+def test_the_command_line_resets_the_only_administrators_lost_phone(admin_user):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    enrolled(admin_user)
+    out = StringIO()
+    call_command("user", "reset-otp", admin_user.email.upper(), stdout=out)
+    assert f"Second factor of {admin_user.email} reset" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=admin_user).exists()
+    entry = AuditLogEntry.objects.get(action=AuditAction.OTP_RESET)
+    assert entry.actor_label == "cli"
+    with pytest.raises(CommandError, match="No user has the e-mail address"):
+        call_command("user", "reset-otp", "nobody@relais.test")

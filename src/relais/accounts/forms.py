@@ -71,7 +71,11 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         super().save(*args, **kwargs)
 
     def get_users(self, email: str) -> Any:
-        return User.objects.filter(email__iexact=email, is_active=True)
+        # People from the directory sign in with its password: a local one would outlive a
+        # password change or lock-out there.
+        return User.objects.filter(
+            email__iexact=email, is_active=True, directory_login__isnull=True
+        )
 
 
 class ProfileForm(forms.Form):

@@ -555,10 +555,16 @@ def otp_has_device(*, user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def otp_reset(*, user: User, actor: User, request: HttpRequest | None = None) -> None:
-    """An administrator removes someone's second factor (lost phone): they enrol again at
-    their next login."""
+def otp_reset(*, user: User, actor: User | None, request: HttpRequest | None = None) -> None:
+    """An administrator (or the `relais user reset-otp` command: actor None) removes
+    someone's second factor (lost phone): they enrol again at their next login."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-        audit_record(action=AuditAction.OTP_RESET, actor=actor, target=user, request=request)
+        audit_record(
+            action=AuditAction.OTP_RESET,
+            actor=actor,
+            actor_label="" if actor else "cli",
+            target=user,
+            request=request,
+        )
