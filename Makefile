@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)." >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,semantic]'
+	scripts/test-services.sh --ldap-headers
+	$(BIN)/python -m pip install --quiet -e '.[dev,semantic,ldap]'
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import assets, community, http_baseline, mail, monitoring, search, tickets
+from bench import accounts, assets, community, http_baseline, mail, monitoring, search, tickets
 
 BENCHMARKS = {
     "http-baseline": http_baseline.main,
@@ -18,6 +18,7 @@ BENCHMARKS = {
     "mail": mail.main,
     "assets": assets.main,
     "monitoring": monitoring.main,
+    "accounts": accounts.main,
 }
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the services the test suite needs are there: PostgreSQL (started when installed
-# but stopped), Debian's Chromium for the browser tests and Debian's Dovecot for the IMAP tests
+# but stopped), Debian's Chromium for the browser tests, Debian's Dovecot for the IMAP tests and
+# Debian's slapd (+ the headers python-ldap builds against) for the directory tests
 # (installed with apt-get when missing; never a download from elsewhere; the tests start their
-# own Dovecot on free ports). With --postgres-available it only answers whether
+# own Dovecot and slapd on free ports). With --postgres-available it only answers whether
 # PostgreSQL can be used, and fails when CI=true and it cannot.
 set -uo pipefail
 
@@ -27,14 +28,20 @@ start_postgres() {
   return 1
 }
 
-if [ "${1:-}" = "--postgres-available" ]; then
-  if start_postgres; then if [ ! -x /usr/sbin/dovecot ]; then
-  echo "Installing Debian's Dovecot IMAP server for the e-mail tests…"
-  if [ "$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dovecot-imapd >/dev/null \
-    || { echo "Could not install dovecot-imapd with apt-get." >&2; [ "${CI:-}" = "true" ] && exit 1; }
+# --ldap-headers: only the libraries python-ldap (the `ldap` extra) builds against; `make install`
+# runs it before pip, since python-ldap is published as source only.
+if [ "${1:-}" = "--ldap-headers" ]; then
+  if [ ! -e /usr/include/ldap.h ] || [ ! -e /usr/include/sasl/sasl.h ]; then
+    echo "Installing libldap2-dev and libsasl2-dev (python-ldap builds against them)…"
+    if [ "$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libldap2-dev libsasl2-dev >/dev/null \
+      || { echo "Could not install libldap2-dev and libsasl2-dev with apt-get." >&2; exit 1; }
+  fi
+  exit 0
 fi
-exit 0; fi
+
+if [ "${1:-}" = "--postgres-available" ]; then
+  if start_postgres; then exit 0; fi
   if [ "${CI:-}" = "true" ]; then
     echo "PostgreSQL is required in CI (CI=true) and is not reachable on $PG_HOST:$PG_PORT." >&2
     exit 2
@@ -55,5 +62,11 @@ if [ ! -x /usr/sbin/dovecot ]; then
   if [ "$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dovecot-imapd >/dev/null \
     || { echo "Could not install dovecot-imapd with apt-get." >&2; [ "${CI:-}" = "true" ] && exit 1; }
+fi
+if [ ! -x /usr/sbin/slapd ] || [ ! -x /usr/bin/ldapsearch ] || [ ! -e /usr/include/ldap.h ] || [ ! -e /usr/include/sasl/sasl.h ]; then
+  echo "Installing Debian's OpenLDAP server and the libraries python-ldap builds against…"
+  if [ "$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq slapd ldap-utils libldap2-dev libsasl2-dev >/dev/null \
+    || { echo "Could not install slapd, ldap-utils, libldap2-dev and libsasl2-dev with apt-get." >&2; [ "${CI:-}" = "true" ] && exit 1; }
 fi
 exit 0

@@ -30,6 +30,9 @@ PUBLIC = {
     "/veille/abonnement/x/confirmer/",
     "/veille/abonnement/x/desabonner/",
     "/veille/ping/x",
+    # Single sign-on: the start of the provider round trip and its return (404 when off).
+    "/connexion/sso/",
+    "/connexion/sso/retour/",
 }
 # Answers 404 to anyone not allowed (it must not even reveal that it exists).
 HIDDEN = {"/metrics"}

@@ -105,6 +105,9 @@ INSTALLED_APPS = [
     "axes",
     "ninja",
     "huey.contrib.djhuey",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "relais.core",
     "relais.accounts",
     "relais.tickets",
@@ -124,6 +127,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "relais.accounts.middleware.SecondFactorMiddleware",
     "relais.accounts.middleware.SessionTimeoutMiddleware",
     "relais.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -247,6 +252,107 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Directory: LDAP / Active Directory login and sync (relais.accounts.directory) -------------
+# Off unless RELAIS_LDAP_URI is set (comma-separated URIs, tried in turn: ldap:// or ldaps://).
+# Needs the optional extra: pip install 'relais[ldap]'. Local accounts keep working (break-glass).
+LDAP_URIS = env_list("RELAIS_LDAP_URI", [])
+LDAP_ENABLED = bool(LDAP_URIS)
+LDAP_BIND_DN = env_str("RELAIS_LDAP_BIND_DN")
+LDAP_BIND_PASSWORD = os.environ.get("RELAIS_LDAP_BIND_PASSWORD", "")
+LDAP_START_TLS = env_bool("RELAIS_LDAP_START_TLS")
+LDAP_CA_FILE = env_str("RELAIS_LDAP_CA_FILE")
+LDAP_TIMEOUT = env_int("RELAIS_LDAP_TIMEOUT", 10)
+LDAP_USER_BASE = env_str("RELAIS_LDAP_USER_BASE")
+# %(user)s is the login typed, escaped before it reaches the filter.
+LDAP_USER_FILTER = env_str(
+    "RELAIS_LDAP_USER_FILTER",
+    "(&(sAMAccountName=%(user)s)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",
+)
+# Who exists for directory-sync: people not in this search are leavers (deactivated).
+LDAP_SYNC_FILTER = env_str(
+    "RELAIS_LDAP_SYNC_FILTER",
+    "(&(objectClass=user)(objectCategory=person)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",
+)
+LDAP_PAGE_SIZE = env_int("RELAIS_LDAP_PAGE_SIZE", 500)
+LDAP_GROUP_BASE = env_str("RELAIS_LDAP_GROUP_BASE")
+LDAP_GROUP_FILTER = env_str(
+    "RELAIS_LDAP_GROUP_FILTER", "(|(objectClass=group)(objectClass=groupOfNames))"
+)
+# Group DNs (";"-separated) whose members, directly or through nested groups, get the role.
+# When none is set, roles are managed in Relais and the directory never changes them.
+LDAP_ROLE_GROUPS = {
+    "admin": [dn.strip() for dn in env_str("RELAIS_LDAP_ADMIN_GROUPS").split(";") if dn.strip()],
+    "supervisor": [
+        dn.strip() for dn in env_str("RELAIS_LDAP_SUPERVISOR_GROUPS").split(";") if dn.strip()
+    ],
+    "agent": [dn.strip() for dn in env_str("RELAIS_LDAP_AGENT_GROUPS").split(";") if dn.strip()],
+}
+LDAP_ATTRIBUTES = {
+    "login": env_str("RELAIS_LDAP_ATTR_LOGIN", "sAMAccountName"),
+    "email": env_str("RELAIS_LDAP_ATTR_EMAIL", "mail"),
+    "display_name": env_str("RELAIS_LDAP_ATTR_DISPLAY_NAME", "displayName"),
+    "department": env_str("RELAIS_LDAP_ATTR_DEPARTMENT", "department"),
+    "office": env_str("RELAIS_LDAP_ATTR_OFFICE", "physicalDeliveryOfficeName"),
+    "phone": env_str("RELAIS_LDAP_ATTR_PHONE", "telephoneNumber"),
+    "manager": env_str("RELAIS_LDAP_ATTR_MANAGER", "manager"),
+}
+# A sync that would deactivate more than this share of the directory's users stops instead
+# (a wrong filter or base must not lock everybody out); --force overrides it.
+DIRECTORY_SYNC_MAX_DEACTIVATE_PERCENT = env_int("RELAIS_DIRECTORY_SYNC_MAX_DEACTIVATE_PERCENT", 10)
+# Five crontab fields (minute hour day month weekday); empty: no scheduled sync.
+DIRECTORY_SYNC_CRON = env_str("RELAIS_DIRECTORY_SYNC_CRON", "20 * * * *")
+if LDAP_ENABLED:
+    if find_spec("django_auth_ldap") is None:
+        raise ImproperlyConfigured(
+            "RELAIS_LDAP_URI is set but the LDAP extra is missing: pip install 'relais[ldap]'"
+        )
+    AUTHENTICATION_BACKENDS.insert(1, "relais.accounts.directory.DirectoryBackend")
+
+# --- OIDC single sign-on (relais.accounts.oidc; e.g. Microsoft Entra ID) -------------------------
+# Off unless RELAIS_OIDC_CLIENT_ID is set. Endpoints are given explicitly (no discovery at run
+# time). The person is mapped from the ID token's and userinfo's claims exactly like a
+# directory entry (services.directory_user_apply).
+OIDC_ENABLED = bool(env_str("RELAIS_OIDC_CLIENT_ID"))
+OIDC_RP_CLIENT_ID = env_str("RELAIS_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = os.environ.get("RELAIS_OIDC_CLIENT_SECRET", "")
+OIDC_ISSUER = env_str("RELAIS_OIDC_ISSUER")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("RELAIS_OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("RELAIS_OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("RELAIS_OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("RELAIS_OIDC_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env_str("RELAIS_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("RELAIS_OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("RELAIS_OIDC_TIMEOUT", 10)
+OIDC_VERIFY_SSL: bool | str = env_str("RELAIS_OIDC_CA_FILE") or True
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+OIDC_REDIRECT_REQUIRE_HTTPS = PRODUCTION
+LOGIN_REDIRECT_URL_FAILURE = "/connexion/?sso=echec"
+OIDC_CLAIMS = {
+    "login": env_str("RELAIS_OIDC_CLAIM_LOGIN", "preferred_username"),
+    "email": env_str("RELAIS_OIDC_CLAIM_EMAIL", "email"),
+    "display_name": env_str("RELAIS_OIDC_CLAIM_DISPLAY_NAME", "name"),
+    "department": env_str("RELAIS_OIDC_CLAIM_DEPARTMENT", "department"),
+    "office": env_str("RELAIS_OIDC_CLAIM_OFFICE", "office_location"),
+    "phone": env_str("RELAIS_OIDC_CLAIM_PHONE", "phone_number"),
+    "groups": env_str("RELAIS_OIDC_CLAIM_GROUPS", "groups"),
+}
+# Group identifiers (";"-separated; Entra ID sends object IDs) whose members get the role.
+OIDC_ROLE_GROUPS = {
+    role: [g.strip() for g in env_str(f"RELAIS_OIDC_{role.upper()}_GROUPS").split(";") if g.strip()]
+    for role in ("admin", "supervisor", "agent")
+}
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.insert(1, "relais.accounts.oidc.OidcBackend")
+
+# --- Second factor (TOTP, django-otp) ---------------------------------------------------------
+# Agents, supervisors and administrators (local break-glass accounts included) must enrol an
+# authenticator app and give its code after their password. On by default in production.
+OTP_REQUIRED = env_bool("RELAIS_OTP_REQUIRED", default=PRODUCTION)
+OTP_TOTP_ISSUER = env_str("RELAIS_OTP_ISSUER", "Relais")
+OTP_RECOVERY_CODES = 10
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -27,6 +27,10 @@ ACTIONS = {
             api=Call("GET", lambda _o: "/api/v1/users"),
             on_object=False,
         ),
+        "reset_otp": Action(
+            html=Call("POST", lambda u: reverse("accounts:otp_reset", args=[u.pk])),
+            admin_only=True,
+        ),
     },
     "api_token": {
         "revoke": Action(
@@ -79,7 +83,7 @@ def test_accounts_permission_matrix():
     )
 
     assert not outcome.failures, "\n".join(outcome.failures)
-    assert outcome.cells == 60
+    assert outcome.cells == 68
 
 
 def test_a_refused_revoke_changes_nothing():

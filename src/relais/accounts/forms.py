@@ -28,6 +28,24 @@ class LoginForm(auth_forms.AuthenticationForm):
         "inactive": _("This account is deactivated."),
     }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if settings.LDAP_ENABLED:
+            # People sign in with their Windows (directory) account; local accounts with
+            # their e-mail address.
+            self.fields["username"] = forms.CharField(
+                label=_("Windows account or e-mail address"),
+                max_length=254,
+                widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+            )
+            self.error_messages = {
+                **self.error_messages,
+                "invalid_login": _(
+                    "Incorrect account or password. After 10 failed attempts the account is "
+                    "locked for a while."
+                ),
+            }
+
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Sends the reset link through the outbox, like every other e-mail."""
@@ -53,7 +71,11 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         super().save(*args, **kwargs)
 
     def get_users(self, email: str) -> Any:
-        return User.objects.filter(email__iexact=email, is_active=True)
+        # People from the directory sign in with its password: a local one would outlive a
+        # password change or lock-out there.
+        return User.objects.filter(
+            email__iexact=email, is_active=True, directory_login__isnull=True
+        )
 
 
 class ProfileForm(forms.Form):
@@ -76,4 +98,15 @@ class UserFilterForm(forms.Form):
     q = forms.CharField(label=_("Name or e-mail"), required=False, max_length=100)
     role = forms.ChoiceField(
         label=_("Role"), required=False, choices=[("", _("All roles")), *Role.choices]
+    )
+
+
+class OtpCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        help_text=_("The 6 digits shown by your authenticator app, or one of your recovery codes."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )

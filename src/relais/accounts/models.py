@@ -110,6 +110,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="fr"
     )
+    manager = models.ForeignKey(
+        "self",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+    )
+    # Set for people who come from the directory (LDAP / Active Directory): their login there
+    # (lower case) and their entry's DN. Local accounts (break-glass administrators) have none
+    # and are never touched by directory-sync.
+    directory_login = models.CharField(
+        _("directory login"), max_length=150, null=True, blank=True, unique=True
+    )
+    directory_dn = models.CharField(_("directory DN"), max_length=512, blank=True, db_index=True)
+    directory_synced_at = models.DateTimeField(_("last directory update"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
@@ -138,6 +154,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_staff_member(self) -> bool:
         """Agents, supervisors and administrators: the people who work the desk."""
         return self.role in STAFF_ROLES
+
+    @property
+    def is_directory_user(self) -> bool:
+        return self.directory_login is not None
 
     @property
     def is_admin(self) -> bool:

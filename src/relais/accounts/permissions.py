@@ -37,7 +37,7 @@ class UserPolicy(Policy[User]):
             if is_active_user(user):
                 return qs.filter(pk=_pk(user))
             return qs.none()
-        if action in {"update", "deactivate", "change_role"}:
+        if action in {"update", "deactivate", "change_role", "reset_otp"}:
             return qs if is_admin(user) else qs.none()
         return qs.none()
 
@@ -52,7 +52,7 @@ class UserPolicy(Policy[User]):
             return is_staff_member(user) or (is_active_user(user) and obj.pk == user.pk)
         if action == "update_profile":
             return is_active_user(user) and obj.pk == user.pk
-        if action in {"update", "change_role"}:
+        if action in {"update", "change_role", "reset_otp"}:
             return is_admin(user)
         if action == "deactivate":
             # An administrator cannot lock themselves out.

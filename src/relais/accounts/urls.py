@@ -31,4 +31,13 @@ urlpatterns = [
     path("langue/", views.language_switch, name="language"),
     path("annuaire/", views.user_list, name="user_list"),
     path("annuaire/<int:user_id>/", views.user_detail, name="user_detail"),
+    path(
+        "annuaire/<int:user_id>/double-authentification/reinitialiser/",
+        views.otp_reset,
+        name="otp_reset",
+    ),
+    path("connexion/code/", views.otp_verify, name="otp_verify"),
+    path("connexion/sso/", views.OidcLoginView.as_view(), name="oidc_login"),
+    path("connexion/sso/retour/", views.OidcCallbackView.as_view(), name="oidc_callback"),
+    path("connexion/double-authentification/", views.otp_setup, name="otp_setup"),
 ]

@@ -1,30 +1,41 @@
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+from mozilla_django_oidc.views import (
+    OIDCAuthenticationCallbackView,
+    OIDCAuthenticationRequestView,
+)
 
 from relais.accounts import permissions, selectors, services
 from relais.accounts.forms import (
     LoginForm,
+    OtpCodeForm,
     PasswordResetForm,
     ProfileForm,
     TokenForm,
     UserFilterForm,
 )
+from relais.accounts.middleware import second_factor_verified
 from relais.accounts.selectors import current_user
 from relais.core.choices import AuditAction
+from relais.core.permissions import deny
 from relais.core.services import audit_record
 
 
@@ -32,6 +43,30 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = settings.OIDC_ENABLED
+        context["sso_failed"] = self.request.GET.get("sso") == "echec"
+        return context
+
+
+class OidcLoginView(OIDCAuthenticationRequestView):
+    """Start of single sign-on (redirect to the provider); 404 when OIDC is off."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.OIDC_ENABLED:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
+class OidcCallbackView(OIDCAuthenticationCallbackView):
+    """The provider's return; 404 when OIDC is off."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.OIDC_ENABLED:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
 
 
 def lockout_response(
@@ -216,4 +251,102 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     shown = permissions.users.get_or_404(request.user, user_id)
-    return render(request, "accounts/user_detail.html", {"shown": shown})
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "shown": shown,
+            "can_reset_otp": permissions.users.can(request.user, "reset_otp", shown),
+            "has_otp": services.otp_has_device(user=shown),
+        },
+    )
+
+
+# --- Second factor ------------------------------------------------------------------------------
+
+OTP_CODES_SESSION_KEY = "_relais_recovery_codes"
+
+
+def _safe_next(request: HttpRequest) -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return reverse("core:home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    """After the password: the authenticator's code (or a recovery code)."""
+    user = _user(request)
+    if not services.otp_has_device(user=user):
+        return redirect("accounts:otp_setup")
+    form = OtpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.otp_verify(user=user, code=form.cleaned_data["code"], request=request)
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_safe_next(request))
+        form.add_error("code", _("This code is not right, or was already used."))
+    return render(
+        request,
+        "accounts/otp_verify.html",
+        {"form": form, "next": _safe_next(request)},
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache  # the page holds the secret key and, once, the recovery codes
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: a QR code made here (no network), then a first code."""
+    user = _user(request)
+    codes = request.session.pop(OTP_CODES_SESSION_KEY, None)
+    if codes:  # just enrolled: the recovery codes, shown once
+        return render(
+            request, "accounts/otp_codes.html", {"codes": codes, "next": _safe_next(request)}
+        )
+    if services.otp_has_device(user=user) and not second_factor_verified(user):
+        # Replacing an authenticator needs the current one first.
+        return redirect("accounts:otp_verify")
+    device = services.otp_pending_device(user=user)
+    form = OtpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device, codes = services.otp_enrol_confirm(
+                user=user, code=form.cleaned_data["code"], request=request
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            otp_login(request, device)
+            request.session[OTP_CODES_SESSION_KEY] = codes
+            return redirect(f"{reverse('accounts:otp_setup')}?next={_safe_next(request)}")
+    # An SVG data URI (the CSP allows data: images): drawn here, nothing fetched.
+    qr_svg = segno.make(device.config_url, error="m").svg_data_uri(scale=5)
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {
+            "form": form,
+            "qr_svg": qr_svg,
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "next": _safe_next(request),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def otp_reset(request: HttpRequest, user_id: int) -> HttpResponse:
+    if not permissions.users.can(request.user, "reset_otp", _user(request)):
+        deny(request.user)
+    shown = permissions.users.get_or_404(request.user, user_id, action="reset_otp")
+    services.otp_reset(user=shown, actor=_user(request), request=request)
+    messages.success(request, _("The second factor has been reset: it will be enrolled again."))
+    return redirect("accounts:user_detail", user_id=shown.pk)

@@ -35,3 +35,8 @@ class AuditAction(models.TextChoices):
     SECRET_CHANGE = "secret.change", _("Secret changed")
     MAILBOX_CHANGE = "mailbox.change", _("Mailbox settings changed")
     MAIL_QUARANTINE = "mail.quarantine", _("Inbound e-mail released or discarded")
+    OTP_ENROL = "otp.enrol", _("Second factor enrolled")
+    OTP_FAILURE = "otp.failure", _("Failed second-factor code")
+    OTP_RECOVERY_USED = "otp.recovery_used", _("Recovery code used")
+    OTP_RESET = "otp.reset", _("Second factor reset")
+    DIRECTORY_SYNC = "directory.sync", _("Directory synchronised")

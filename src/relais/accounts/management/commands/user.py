@@ -1,4 +1,5 @@
-"""`relais user add EMAIL --role ROLE [--name NAME] [--password PASSWORD]`"""
+"""`relais user add EMAIL --role ROLE [--name NAME] [--password PASSWORD]` and
+`relais user reset-otp EMAIL` (a lost phone, e.g. the only administrator's)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils import translation
 
 from relais.accounts import services
 from relais.accounts.choices import Role
+from relais.accounts.models import User
 
 
 def validation_sentence(exc: ValidationError) -> str:
@@ -34,9 +36,23 @@ class Command(BaseCommand):
             help="Initial password (omit it for an account that logs in through a reset link).",
         )
         add.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+        reset = sub.add_parser(
+            "reset-otp",
+            help="Remove someone's second factor (lost phone): they enrol again at next login.",
+        )
+        reset.add_argument("email")
 
     @translation.override("en")  # the CLI speaks English, whatever the site default
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "reset-otp":
+            target = User.objects.filter(email__iexact=options["email"].strip()).first()
+            if target is None:
+                raise CommandError(f"No user has the e-mail address {options['email']!r}.")
+            services.otp_reset(user=target, actor=None)
+            self.stdout.write(
+                f"Second factor of {target.email} reset: they enrol again at their next login."
+            )
+            return
         if options["action"] == "add":
             try:
                 user = services.user_create(
