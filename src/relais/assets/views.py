@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import segno
@@ -58,6 +59,33 @@ def _add_errors(form: Any, exc: ValidationError) -> None:
     else:
         for error in exc.messages:
             form.add_error(None, error)
+
+
+def _post_form(
+    request: HttpRequest,
+    form: Any,
+    run: Callable[[dict[str, Any]], object],
+    *,
+    success: str,
+    invalid: str = "",
+) -> None:
+    """A small POST form whose outcome is a message on the page it came from: run the
+    service with the cleaned data, report its refusal, or the form's errors."""
+    if not form.is_valid():
+        if invalid:
+            messages.error(request, invalid)
+            return
+        for field_errors in form.errors.values():
+            for error in field_errors:
+                messages.error(request, str(error))
+        return
+    try:
+        run(form.cleaned_data)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success)
 
 
 def _desk_only(user: User, action: str = "list") -> None:
@@ -270,26 +298,19 @@ def asset_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def asset_move(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     asset = permissions.assets.get_for(user, pk, "move")
-    form = MoveForm(request.POST)
-    if form.is_valid():
-        try:
-            services.asset_move(
-                actor=user,
-                asset=asset,
-                state=form.cleaned_data["state"],
-                holder=form.cleaned_data.get("holder"),
-                reason=form.cleaned_data.get("reason") or "",
-                request=request,
-            )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("State changed."))
-    else:
-        for field_errors in form.errors.values():
-            for error in field_errors:
-                messages.error(request, str(error))
+    _post_form(
+        request,
+        MoveForm(request.POST),
+        lambda data: services.asset_move(
+            actor=user,
+            asset=asset,
+            state=data["state"],
+            holder=data.get("holder"),
+            reason=data.get("reason") or "",
+            request=request,
+        ),
+        success=_("State changed."),
+    )
     return redirect(asset)
 
 
@@ -298,26 +319,19 @@ def asset_move(request: HttpRequest, pk: int) -> HttpResponse:
 def asset_lend(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     asset = permissions.assets.get_for(user, pk, "lend")
-    form = LendForm(request.POST)
-    if form.is_valid():
-        try:
-            services.loan_create(
-                actor=user,
-                asset=asset,
-                borrower=form.cleaned_data["borrower"],
-                due_on=form.cleaned_data["due_on"],
-                reason=form.cleaned_data.get("reason") or "",
-                request=request,
-            )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Loan recorded."))
-    else:
-        for field_errors in form.errors.values():
-            for error in field_errors:
-                messages.error(request, str(error))
+    _post_form(
+        request,
+        LendForm(request.POST),
+        lambda data: services.loan_create(
+            actor=user,
+            asset=asset,
+            borrower=data["borrower"],
+            due_on=data["due_on"],
+            reason=data.get("reason") or "",
+            request=request,
+        ),
+        success=_("Loan recorded."),
+    )
     return redirect(asset)
 
 
@@ -326,17 +340,13 @@ def asset_lend(request: HttpRequest, pk: int) -> HttpResponse:
 def asset_attach(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     asset = permissions.assets.get_for(user, pk, "attach")
-    form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.asset_attach(actor=user, asset=asset, upload=form.cleaned_data["file"])
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("File added."))
-    else:
-        messages.error(request, _("Choose a file."))
+    _post_form(
+        request,
+        AttachmentForm(request.POST, request.FILES),
+        lambda data: services.asset_attach(actor=user, asset=asset, upload=data["file"]),
+        success=_("File added."),
+        invalid=_("Choose a file."),
+    )
     return redirect(asset)
 
 
@@ -383,21 +393,18 @@ def loan_return(request: HttpRequest, pk: int) -> HttpResponse:
     loan = permissions.loans.get_or_404(user, pk)
     if not permissions.assets.can(user, "lend", loan.asset):
         raise PermissionDenied
-    form = ReturnForm(request.POST)
-    if form.is_valid():
-        try:
-            services.loan_return(
-                actor=user,
-                loan=loan,
-                condition=form.cleaned_data["condition"],
-                notes=form.cleaned_data.get("notes") or "",
-                request=request,
-            )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Asset checked in."))
+    _post_form(
+        request,
+        ReturnForm(request.POST),
+        lambda data: services.loan_return(
+            actor=user,
+            loan=loan,
+            condition=data["condition"],
+            notes=data.get("notes") or "",
+            request=request,
+        ),
+        success=_("Asset checked in."),
+    )
     return redirect(loan.asset)
 
 
@@ -582,25 +589,18 @@ def campaign_target(request: HttpRequest, target_id: int) -> HttpResponse:
         ),
         pk=target_id,
     )
-    form = TargetForm(request.POST)
-    if form.is_valid():
-        try:
-            services.campaign_target_set(
-                actor=user,
-                target=target,
-                state=form.cleaned_data["state"],
-                asset=form.cleaned_data.get("asset_tag"),
-                request=request,
-            )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Saved."))
-    else:
-        for field_errors in form.errors.values():
-            for error in field_errors:
-                messages.error(request, str(error))
+    _post_form(
+        request,
+        TargetForm(request.POST),
+        lambda data: services.campaign_target_set(
+            actor=user,
+            target=target,
+            state=data["state"],
+            asset=data.get("asset_tag"),
+            request=request,
+        ),
+        success=_("Saved."),
+    )
     return redirect(target.campaign)
 
 
