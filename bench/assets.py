@@ -17,11 +17,10 @@ import argparse
 import json
 import random
 import time
-from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.http_baseline import percentile
+from bench.http_baseline import measure
 from bench.tickets import ROOT, bench_environment, fresh_instance
 
 KINDS = [
@@ -157,30 +156,6 @@ def analyze(database: str) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if database == "postgres" else "ANALYZE")
-
-
-def measure(label: str, call: Callable[[Any], Any], samples: Iterable[Any]) -> dict[str, float]:
-    samples = list(samples)
-    for item in samples[: max(5, len(samples) // 5)]:  # warm-up: caches, plans
-        call(item)
-    timings = []
-    for item in samples:
-        started = time.perf_counter()
-        call(item)
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    result = {
-        "n": len(timings),
-        "p50": round(percentile(timings, 50), 1),
-        "p95": round(percentile(timings, 95), 1),
-        "max": round(timings[-1], 1),
-    }
-    print(
-        f"{label:<44} n={result['n']:<4} p50 {result['p50']:6.1f} ms  "
-        f"p95 {result['p95']:6.1f} ms  max {result['max']:6.1f} ms",
-        flush=True,
-    )
-    return result
 
 
 def main(argv: list[str]) -> int:

@@ -18,12 +18,12 @@ import argparse
 import json
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.http_baseline import percentile
+from bench.http_baseline import measure
 from bench.tickets import bench_environment, django_setup, fresh_instance, relais
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -268,30 +268,6 @@ def check_counters(sample: int = 300) -> None:
         user = User.objects.get(pk=member.pk)
         assert member.reputation == services.reputation_recompute(user), member.pk
     print("counters checked: scores, answer counts and reputations match the rows", flush=True)
-
-
-def measure(label: str, call: Callable[[Any], Any], samples: Iterable[Any]) -> dict[str, float]:
-    samples = list(samples)
-    for item in samples[: max(10, len(samples) // 5)]:  # warm-up: caches, plans
-        call(item)
-    timings = []
-    for item in samples:
-        started = time.perf_counter()
-        call(item)
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    result = {
-        "n": len(timings),
-        "p50": round(percentile(timings, 50), 1),
-        "p95": round(percentile(timings, 95), 1),
-        "max": round(timings[-1], 1),
-    }
-    print(
-        f"{label:<40} n={result['n']:<4} p50 {result['p50']:6.1f} ms  "
-        f"p95 {result['p95']:6.1f} ms  max {result['max']:6.1f} ms",
-        flush=True,
-    )
-    return result
 
 
 def main(argv: list[str]) -> int:

@@ -20,7 +20,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -179,3 +181,29 @@ def main(argv: list[str]) -> int:
         )
     )
     return 0
+
+
+def measure(label: str, call: Callable[[Any], Any], samples: Iterable[Any]) -> dict[str, float]:
+    """Time `call(item)` for each sample after a warm-up on the first fifth (caches, query
+    plans); prints and returns n, p50, p95 and max in milliseconds."""
+    samples = list(samples)
+    for item in samples[: max(5, len(samples) // 5)]:  # warm-up: caches, plans
+        call(item)
+    timings = []
+    for item in samples:
+        started = time.perf_counter()
+        call(item)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    result = {
+        "n": len(timings),
+        "p50": round(percentile(timings, 50), 1),
+        "p95": round(percentile(timings, 95), 1),
+        "max": round(timings[-1], 1),
+    }
+    print(
+        f"{label:<44} n={result['n']:<4} p50 {result['p50']:6.1f} ms  "
+        f"p95 {result['p95']:6.1f} ms  max {result['max']:6.1f} ms",
+        flush=True,
+    )
+    return result
