@@ -95,3 +95,30 @@ def test_mail_replay_needs_something_to_replay(monkeypatch: Any, capsys: Any, db
     assert code == 2 and "--failed" in err
     code, _out, err = _run("mail-replay", "999", stdin=b"", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 1 and "999" in err
+
+
+def test_the_inbound_actions_follow_one_rule_on_the_page_and_in_the_services(
+    admin_user: Any, db: Any
+) -> None:
+    from django.core.exceptions import ValidationError
+    from django.urls import reverse
+
+    from relais.mail.services import message_act
+    from tests.conftest import client_for
+
+    raw = corpus_bytes("42-precedence-bulk.eml")
+    from relais.mail.services import ingest
+
+    inbound = ingest(raw).inbound
+    page = client_for(admin_user).get(reverse("mail:detail", args=[inbound.pk])).content.decode()
+    assert reverse("mail:discard", args=[inbound.pk]) in page
+    assert reverse("mail:release", args=[inbound.pk]) not in page  # not in quarantine
+    discarded = message_act(inbound=inbound, action="discard", actor=admin_user)
+    page = client_for(admin_user).get(reverse("mail:detail", args=[inbound.pk])).content.decode()
+    assert reverse("mail:replay", args=[inbound.pk]) not in page
+    with pytest.raises(ValidationError):
+        message_act(inbound=discarded, action="replay", actor=admin_user)
+    response = client_for(admin_user).post(
+        f"/api/v1/mail/messages/{inbound.pk}/replay", content_type="application/json"
+    )
+    assert response.status_code == 400

@@ -121,13 +121,26 @@ def test_killed_in_the_middle_of_a_batch_of_twenty_every_message_ends_up_once(
     assert not InboundMessage.objects.exclude(status=InboundStatus.PROCESSED).exists()
 
 
-def test_a_message_stored_but_never_processed_is_picked_up_by_the_next_poll(
-    dovecot: Any, imap_mailbox: Mailbox, claire: Any, django_capture_on_commit_callbacks: Any
+def test_a_replay_stopped_half_way_is_finished_by_the_next_poll(
+    dovecot: Any,
+    imap_mailbox: Mailbox,
+    claire: Any,
+    admin_user: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from relais.mail.services import message_receive
+    from relais.mail.services import ingest, message_replay
+    from relais.tickets.models import Category
 
-    inbound, _ = message_receive(build_mail(sender=claire.email), mailbox=imap_mailbox)
-    assert inbound.status == InboundStatus.RECEIVED
+    Category.objects.update(is_active=False)
+    mailbox = Mailbox.objects.get(pk=imap_mailbox.pk)  # its category, as now stored
+    inbound = ingest(build_mail(sender=claire.email), mailbox=mailbox).inbound
+    assert inbound.status == InboundStatus.FAILED  # nowhere to file it
+    Category.objects.update(is_active=True)
+    faults.arm("before_commit")
+    with pytest.raises(faults.Crash):
+        message_replay(inbound=inbound, actor=admin_user)
+    inbound.refresh_from_db()
+    assert inbound.status == InboundStatus.RECEIVED and not Ticket.objects.exists()
     _poll(imap_mailbox, django_capture_on_commit_callbacks)
     inbound.refresh_from_db()
     assert inbound.status == InboundStatus.PROCESSED and inbound.ticket is not None

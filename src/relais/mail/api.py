@@ -75,11 +75,7 @@ def get_message(request: HttpRequest, message_id: int) -> InboundMessage:
 def _act(request: HttpRequest, message_id: int, action: str) -> InboundMessage:
     user = current_user(request)
     inbound = mail_policy.get_or_404(user, message_id, action)
-    if action == "release":
-        return services.quarantine_release(inbound=inbound, actor=user, request=request)
-    if action == "discard":
-        return services.message_discard(inbound=inbound, actor=user, request=request)
-    return services.message_replay(inbound=inbound, actor=user)
+    return services.message_act(inbound=inbound, action=action, actor=user, request=request)
 
 
 @router.post(

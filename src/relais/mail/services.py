@@ -1,16 +1,15 @@
 """Inbound e-mail: every write of the channel goes through these functions (the IMAP poller,
 `relais mail-ingest`, the replay command and the admin pages share them).
 
-A message goes through two steps, each its own transaction:
+`ingest` keeps the raw bytes (a file), then in one transaction creates the row keyed by the
+message's identity (its Message-ID, or a hash of its bytes) and does what the message asks —
+a new ticket, a reply on a ticket, a bounce recorded, an automatic message set aside — with
+the acknowledgement in the outbox. A message seen before is not processed again. A crash
+before the commit leaves nothing (the source gives the message again); after it, the identity
+is known. `message_process` processes a row left "received" (a replay stopped half-way;
+`process_pending` picks such rows up at each poll).
 
-1. `message_receive` keeps the raw bytes (a file) and one row keyed by the message's identity
-   (its Message-ID, or a hash of its bytes). A message seen before is not stored again.
-2. `message_process` reads it and acts — a new ticket, a reply on a ticket, a bounce recorded,
-   an automatic message set aside — and marks the row processed, all in one transaction with
-   the acknowledgement in the outbox. A crash before the commit leaves the row "received" and
-   the next run processes it; a crash after it finds the row processed and does nothing.
-
-The IMAP poller flags or moves a message on the server only after step 2 has committed.
+The IMAP poller flags or moves a message on the server only after the commit.
 """
 
 from __future__ import annotations
@@ -95,41 +94,6 @@ class Result:
 
 
 # --- Step 1: keep the raw message ------------------------------------------------------------
-
-
-def message_receive(
-    raw: bytes,
-    *,
-    mailbox: Mailbox | None = None,
-    uid: int | None = None,
-    uidvalidity: int | None = None,
-) -> tuple[InboundMessage, bool]:
-    """Store the raw bytes once; returns the row and whether it was stored now."""
-    key = message_key(raw, first_message_id(raw))
-    existing = InboundMessage.objects.filter(key=key).first()
-    if existing is not None:
-        return existing, False
-    saved = _store_raw(raw)
-    try:
-        with transaction.atomic():
-            inbound = InboundMessage.objects.create(
-                key=key,
-                message_id=first_message_id(raw)[:998],
-                mailbox=mailbox,
-                raw_name=saved,
-                size=len(raw),
-                sha256=hashlib.sha256(raw).hexdigest(),
-                imap_uid=uid,
-                imap_uidvalidity=uidvalidity,
-            )
-    except IntegrityError:
-        # Stored meanwhile by another process (the same message in two mailboxes).
-        delete_stored(saved)
-        return InboundMessage.objects.get(key=key), False
-    except BaseException:
-        delete_stored(saved)
-        raise
-    return inbound, True
 
 
 def raw_bytes(inbound: InboundMessage) -> bytes:
@@ -231,7 +195,7 @@ def _store_raw(raw: bytes) -> str:
 
 
 def process_pending(*, limit: int = 500) -> int:
-    """Process messages stored but never processed (a crash between the two steps)."""
+    """Process rows left "received" (a replay stopped before its commit)."""
     count = 0
     for inbound in InboundMessage.objects.filter(status=InboundStatus.RECEIVED).order_by("pk")[
         :limit
@@ -600,11 +564,47 @@ def outbound_failed(*, payload: dict[str, Any], error: str) -> None:
 
 # --- Administration -----------------------------------------------------------------------------
 
+# The statuses each administrative action applies to: the one rule for the services, the
+# pages (which buttons show) and the API.
+ACTION_STATUSES: dict[str, frozenset[str]] = {
+    "release": frozenset({InboundStatus.QUARANTINED}),
+    "discard": frozenset(
+        {InboundStatus.QUARANTINED, InboundStatus.SET_ASIDE, InboundStatus.FAILED}
+    ),
+    "replay": frozenset(
+        {
+            InboundStatus.QUARANTINED,
+            InboundStatus.SET_ASIDE,
+            InboundStatus.FAILED,
+            InboundStatus.RECEIVED,
+        }
+    ),
+}
+
+
+def actions_for(inbound: InboundMessage) -> set[str]:
+    return {action for action, statuses in ACTION_STATUSES.items() if inbound.status in statuses}
+
+
+def message_act(
+    *, inbound: InboundMessage, action: str, actor: User, request: HttpRequest | None = None
+) -> InboundMessage:
+    """Release, discard or replay: what the inbound pages and the API call."""
+    if action == "release":
+        return quarantine_release(inbound=inbound, actor=actor, request=request)
+    if action == "discard":
+        return message_discard(inbound=inbound, actor=actor, request=request)
+    if action == "replay":
+        return message_replay(inbound=inbound, actor=actor)
+    raise ValueError(f"unknown action {action!r}")
+
 
 def message_replay(*, inbound: InboundMessage, actor: User | None) -> InboundMessage:
     """Process a stored message again (after a fix, or to release one set aside)."""
-    if inbound.status == InboundStatus.PROCESSED:
-        raise ValidationError(_("This message has already been processed."))
+    if "replay" not in actions_for(inbound):
+        raise ValidationError(
+            _("Only a message not yet processed, and not discarded, is processed again.")
+        )
     InboundMessage.objects.filter(pk=inbound.pk).update(
         status=InboundStatus.RECEIVED, outcome="", reason=""
     )
@@ -623,7 +623,7 @@ def quarantine_release(
     *, inbound: InboundMessage, actor: User, request: HttpRequest | None = None
 ) -> InboundMessage:
     """Open the quarantined message's ticket as if its sender were a known contact."""
-    if inbound.status != InboundStatus.QUARANTINED:
+    if "release" not in actions_for(inbound):
         raise ValidationError(_("This message is not in quarantine."))
     with transaction.atomic():
         locked = InboundMessage.objects.select_for_update().get(pk=inbound.pk)
@@ -651,11 +651,7 @@ def quarantine_release(
 def message_discard(
     *, inbound: InboundMessage, actor: User, request: HttpRequest | None = None
 ) -> InboundMessage:
-    if inbound.status not in {
-        InboundStatus.QUARANTINED,
-        InboundStatus.SET_ASIDE,
-        InboundStatus.FAILED,
-    }:
+    if "discard" not in actions_for(inbound):
         raise ValidationError(_("Only a message set aside, failed or in quarantine is discarded."))
     with transaction.atomic():
         InboundMessage.objects.filter(pk=inbound.pk).update(

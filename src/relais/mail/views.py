@@ -63,9 +63,7 @@ def inbound_detail(request: HttpRequest, inbound_id: int) -> HttpResponse:
         {
             "inbound": inbound,
             "can_raw": mail_policy.can(request.user, "raw", inbound),
-            "can_release": inbound.status == "quarantined",
-            "can_replay": inbound.status in {"failed", "set_aside", "quarantined"},
-            "can_discard": inbound.status in {"failed", "set_aside", "quarantined"},
+            "actions": services.actions_for(inbound),
         },
     )
 
@@ -83,12 +81,7 @@ def _act(request: HttpRequest, inbound_id: int, action: str) -> HttpResponse:
     inbound = mail_policy.get_or_404(request.user, inbound_id, action)
     user: Any = request.user
     try:
-        if action == "release":
-            done = services.quarantine_release(inbound=inbound, actor=user, request=request)
-        elif action == "discard":
-            done = services.message_discard(inbound=inbound, actor=user, request=request)
-        else:
-            done = services.message_replay(inbound=inbound, actor=user)
+        done = services.message_act(inbound=inbound, action=action, actor=user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("mail:detail", inbound.pk)
