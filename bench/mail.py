@@ -5,7 +5,9 @@ demo organisation), then ingests N generated messages as `relais mail-ingest` an
 poller do (store raw, then process: parse, classify, thread, open the ticket or add the
 reply, acknowledgement into the outbox, index for search), one transaction each. A third are
 replies to the acknowledgement of an earlier ticket (threaded through our Message-ID), one in
-five carries a PNG attachment, every one has a text and an HTML part. Target: ≥ 50 messages/s.
+five carries a PNG attachment, every one has a text and an HTML part. Target: ≥ 50 messages/s,
+counted over the time spent in ingest (the benchmark's own message generation and look-ups
+between messages are not part of it; the wall time including them is printed too).
 """
 
 from __future__ import annotations
@@ -56,20 +58,18 @@ def _mail(sender: str, subject: str, body: str, *, reply_to: str = "", attach: b
     return message.as_bytes()
 
 
-def run(messages: int) -> dict[str, Any]:
-    from django.db import connection
-
+def _drive(messages: int, seed: int) -> tuple[list[float], float]:
+    """Ingest `messages` generated messages one after the other; (latencies, CPU seconds)."""
     from relais.accounts.models import User
     from relais.mail.choices import Outcome
-    from relais.mail.models import InboundMessage, MailReference
+    from relais.mail.models import MailReference
     from relais.mail.services import ingest
 
-    rng = random.Random(5)
+    rng = random.Random(seed)
     people = list(User.objects.filter(is_active=True).values_list("email", flat=True))
     acks: list[tuple[str, str]] = []  # (requester, Message-ID of our acknowledgement)
     latencies: list[float] = []
     cpu = 0.0  # this process's CPU in ingest() (the database server's is not counted)
-    started = time.perf_counter()
     for n in range(messages):
         sender = rng.choice(people)
         if acks and n % 3 == 2:
@@ -101,7 +101,50 @@ def run(messages: int) -> dict[str, Any]:
             )
             if ack is not None:
                 acks.append(ack)
-    elapsed = time.perf_counter() - started
+    return latencies, cpu
+
+
+def _worker(messages: int, seed: int, results: Any) -> None:
+    from django.db import connections
+
+    connections.close_all()  # a connection of its own, never the parent's
+    results.put(_drive(messages, seed))
+    connections.close_all()
+
+
+def run(messages: int, workers: int = 1) -> dict[str, Any]:
+    """One ingester, or `workers` processes ingesting at the same time (as an MTA piping to
+    `relais mail-ingest`, or several pollers, would): throughput over the wall-clock time."""
+    import multiprocessing
+
+    from django.db import connection, connections
+
+    from relais.mail.models import InboundMessage
+
+    started = time.perf_counter()
+    if workers == 1:
+        latencies, cpu = _drive(messages, 5)
+        elapsed = time.perf_counter() - started
+        ingesting = sum(latencies)  # the generation of the test messages is not ingest work
+    else:
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        share = messages // workers
+        processes = [
+            context.Process(target=_worker, args=(share, 5 + k, queue)) for k in range(workers)
+        ]
+        for process in processes:
+            process.start()
+        parts = [queue.get() for _ in processes]
+        for process in processes:
+            process.join()
+        elapsed = time.perf_counter() - started
+        # Concurrent: the wall-clock time, message generation included (a conservative figure).
+        ingesting = elapsed
+        messages = share * workers
+        latencies = [latency for part, _cpu in parts for latency in part]
+        cpu = sum(part_cpu for _part, part_cpu in parts)
     outcomes: dict[str, int] = {}
     for outcome in InboundMessage.objects.values_list("outcome", flat=True):
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
@@ -109,8 +152,10 @@ def run(messages: int) -> dict[str, Any]:
     return {
         "database": connection.vendor,
         "messages": messages,
+        "workers": workers,
         "seconds": round(elapsed, 2),
-        "messages_per_second": round(messages / elapsed, 1),
+        "ingest_seconds": round(ingesting, 2),
+        "messages_per_second": round(messages / ingesting, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
         "ingester_cpu_ms_per_message": round(cpu / messages * 1000, 1),
@@ -122,17 +167,21 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench mail")
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="sqlite")
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="ingesting processes running at the same time"
+    )
     args = parser.parse_args(argv)
     env = bench_environment(args.database, "bench-mail")
     fresh_instance(env, args.database)
-    result = run(args.messages)
+    result = run(args.messages, args.workers)
     print(json.dumps(result, indent=2))
     out = Path("var/bench")
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"mail-{args.database}.json").write_text(json.dumps(result, indent=2))
+    (out / f"mail-{args.database}-{args.workers}.json").write_text(json.dumps(result, indent=2))
     target = 50
     print(
-        f"{result['messages_per_second']} messages/s on {args.database} "
+        f"{result['messages_per_second']} messages/s on {args.database}, "
+        f"{args.workers} ingester(s) "
         f"({'meets' if result['messages_per_second'] >= target else 'misses'} ≥ {target})"
     )
     return 0

@@ -22,8 +22,9 @@ def test_open_reply_read_and_rate(page: Page, browser):  # type: ignore[no-untyp
     team = TeamFactory(name="Réseau et VPN")
     # Transactional tests may run after a flush of the seeded reference data: make our own.
     root, _ = Category.objects.get_or_create(name="Connexion & VPN", parent=None)
-    Category.objects.get_or_create(name="VPN", parent=root)
-    Category.objects.filter(parent=root).update(team=team)
+    vpn, _ = Category.objects.get_or_create(name="VPN", parent=root)
+    vpn.team = team
+    vpn.save()
     agent = UserFactory(role=Role.AGENT, display_name="Julien Bernard")
     team.members.add(agent)
     collaborator = UserFactory(role=Role.COLLABORATOR, display_name="Camille Martin")

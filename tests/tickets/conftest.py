@@ -27,7 +27,8 @@ def other_team(db: Any) -> Team:
 def vpn_category(vpn_team: Team) -> Category:
     """The seeded "Connexion & VPN › VPN" category, routed to the VPN team."""
     root = Category.objects.get(name="Connexion & VPN", parent=None)
-    Category.objects.filter(pk=root.pk).update(team=vpn_team)
+    root.team = vpn_team
+    root.save()
     category = Category.objects.select_related("parent").get(name="VPN", parent=root)
     category.team = vpn_team
     category.save()

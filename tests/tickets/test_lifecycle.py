@@ -65,7 +65,9 @@ def test_references_follow_each_other_per_type(requester, vpn_category):
 
 
 def test_priority_matrix_is_data_admins_change(requester, vpn_category):
-    PriorityRule.objects.filter(impact=Level.LOW, urgency=Level.MEDIUM).update(priority="P1")
+    rule = PriorityRule.objects.get(impact=Level.LOW, urgency=Level.MEDIUM)
+    rule.priority = Priority.P1
+    rule.save()
     assert open_ticket(requester, vpn_category).priority == Priority.P1
 
 
@@ -342,7 +344,8 @@ def test_routing_falls_back_to_the_parent_category_team(requester, vpn_team):
     from relais.tickets.models import Category
 
     root = Category.objects.get(name="Connexion & VPN", parent=None)
-    Category.objects.filter(pk=root.pk).update(team=vpn_team)
+    root.team = vpn_team
+    root.save()
     child = Category.objects.get(name="Wi-Fi", parent=root)
     assert child.team is None
     assert open_ticket(requester, child).team == vpn_team

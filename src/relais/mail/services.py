@@ -54,6 +54,7 @@ from relais.mail.parsing import MailPart, ParsedMail, first_message_id, message_
 from relais.mail.threads import Thread, find_thread, is_participant
 from relais.tickets import permissions as ticket_permissions
 from relais.tickets.choices import Channel, LinkKind, TicketStatus
+from relais.tickets.config import desk_config
 from relais.tickets.models import Attachment, Category, Ticket
 from relais.tickets.services import (
     TicketDraft,
@@ -163,9 +164,12 @@ def ingest(
         "imap_uidvalidity": uidvalidity,
     }
     try:
+        # Parsed before the transaction: the database's write lock is not held while the
+        # message is decoded and sanitised (SQLite has one writer at a time).
+        parsed = parse(raw) if len(raw) <= settings.MAIL_MAX_MESSAGE_BYTES else None
         with transaction.atomic():
             inbound = InboundMessage.objects.create(**fields, attempts=1)
-            _process(inbound, raw)
+            _process(inbound, parsed=parsed)
             inbound.processed_at = timezone.now()
             inbound.save()
             faults.reached("before_commit", inbound=inbound.pk)
@@ -231,19 +235,18 @@ def system_user() -> User:
 
 
 def default_category() -> Category:
-    category = (
-        Category.objects.filter(is_active=True, parent__isnull=True).order_by("position", "pk")
-    ).first()
+    category = desk_config().first_category
     if category is None:
         raise ValidationError(_("No active category exists to file e-mail under."))
     return category
 
 
-def _process(inbound: InboundMessage, raw: bytes | None = None) -> None:
+def _process(inbound: InboundMessage, parsed: ParsedMail | None = None) -> None:
     if inbound.size > settings.MAIL_MAX_MESSAGE_BYTES:
         _set_aside(inbound, Outcome.TOO_LARGE, _("The message is larger than the limit."))
         return
-    parsed = parse(raw if raw is not None else raw_bytes(inbound))
+    if parsed is None:
+        parsed = parse(raw_bytes(inbound))
     inbound.sender = parsed.sender
     inbound.sender_name = parsed.sender_name
     inbound.subject = parsed.subject[:500]

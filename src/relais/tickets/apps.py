@@ -10,6 +10,7 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         from relais.core import navigation
         from relais.search import registry
+        from relais.tickets import config  # noqa: F401  (connects the invalidation signals)
         from relais.tickets.permissions import is_desk
         from relais.tickets.search import TicketSource
 

@@ -147,7 +147,8 @@ def seed(ctx: DemoContext) -> str:
     }
     roots = {c.name: c for c in Category.objects.filter(parent__isnull=True)}
     for name, team_code in routing.items():
-        Category.objects.filter(pk=roots[name].pk).update(team=teams[team_code])
+        roots[name].team = teams[team_code]
+        roots[name].save(update_fields=["team", "updated_at"])
     TeamSettings.objects.create(team=teams["support-n1"], round_robin=True)
     leaves = list(Category.objects.filter(parent__isnull=False).select_related("parent"))
     CannedResponse.objects.bulk_create(

@@ -258,6 +258,16 @@ class Tag(models.Model):
         return self.name
 
 
+class ConfigVersion(models.Model):
+    """A single row whose value changes with every change to the desk's reference data (see
+    tickets.config): processes compare it with the snapshot they hold."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
 class ReferenceCounter(models.Model):
     """Sequences for readable references (one row per prefix and year)."""
 

@@ -17,14 +17,12 @@ from relais.tickets.choices import (
     NotificationEvent,
     SlaKind,
 )
+from relais.tickets.config import DeskConfig, desk_config
 from relais.tickets.events import event_record
 from relais.tickets.models import (
     BusinessCalendar,
-    Category,
-    DeskSettings,
     SlaPause,
     SlaPolicy,
-    TeamSettings,
     Ticket,
 )
 
@@ -53,47 +51,39 @@ def calendar_arithmetic(calendar: BusinessCalendar | None) -> sla.BusinessCalend
     return _calendar_cached(calendar.pk, calendar.updated_at)
 
 
-def policy_for(ticket: Ticket) -> SlaPolicy | None:
+def policy_for(ticket: Ticket, config: DeskConfig | None = None) -> SlaPolicy | None:
     """The most specific policy: the ticket's category, then its ancestors, then the default."""
-    policies = {
-        (policy.category_id): policy
-        for policy in SlaPolicy.objects.filter(priority=ticket.priority).select_related("calendar")
-    }
-    category: Category | None = ticket.category
-    while category is not None:
-        if category.pk in policies:
-            return policies[category.pk]
-        category = category.parent
-    return policies.get(None)
+    return (config or desk_config()).policy(ticket.priority, ticket.category_id)
 
 
-def calendar_for(ticket: Ticket, policy: SlaPolicy | None) -> BusinessCalendar | None:
+def calendar_for(
+    ticket: Ticket, policy: SlaPolicy | None, config: DeskConfig | None = None
+) -> BusinessCalendar | None:
+    """The policy's calendar, else the team's, else the default one."""
     if policy is not None and policy.calendar_id:
         return policy.calendar
-    if ticket.team_id:
-        team_settings = (
-            TeamSettings.objects.filter(team_id=ticket.team_id).select_related("calendar").first()
-        )
-        if team_settings is not None and team_settings.calendar_id:
-            return team_settings.calendar
-    return BusinessCalendar.objects.filter(is_default=True).first()
+    config = config or desk_config()
+    if ticket.team_id and ticket.team_id in config.team_calendars:
+        return config.team_calendars[ticket.team_id]
+    return config.default_calendar
 
 
 def _pauses(ticket: Ticket) -> list[sla.Pause]:
     return [sla.Pause(start=p.started_at, end=p.ended_at) for p in ticket.sla_pauses.all()]
 
 
-def sla_targets_apply(ticket: Ticket) -> None:
+def sla_targets_apply(ticket: Ticket, config: DeskConfig | None = None) -> None:
     """Fix the targets for the ticket's current priority and category (on opening, and when
     either changes). Paused time already recorded is kept: deadlines are recomputed from the
     opening with every pause, never from scratch."""
-    policy = policy_for(ticket)
-    ticket.sla_calendar = calendar_for(ticket, policy)
+    config = config or desk_config()
+    policy = policy_for(ticket, config)
+    ticket.sla_calendar = calendar_for(ticket, policy, config)
     ticket.first_response_target = policy.first_response_minutes if policy else None
     ticket.resolution_target = policy.resolution_minutes if policy else None
 
 
-def sla_deadlines_refresh(ticket: Ticket) -> None:
+def sla_deadlines_refresh(ticket: Ticket, config: DeskConfig | None = None) -> None:
     """Recompute the due dates from the targets and the pauses (None while paused)."""
     calendar = calendar_arithmetic(ticket.sla_calendar)
     pauses = _pauses(ticket) if ticket.pk else []
@@ -111,7 +101,7 @@ def sla_deadlines_refresh(ticket: Ticket) -> None:
         ticket.resolution_due = sla.sla_deadline_compute(
             calendar, start=ticket.created_at, target=target, pauses=pauses
         )
-        warn_share = DeskSettings.load().sla_warning_percent / 100
+        warn_share = (config or desk_config()).settings.sla_warning_percent / 100
         ticket.resolution_warn_at = sla.sla_deadline_compute(
             calendar, start=ticket.created_at, target=target * warn_share, pauses=pauses
         )
@@ -211,7 +201,7 @@ def sla_watch(*, now: datetime | None = None, batch: int = 500) -> dict[str, int
             event_record(
                 ticket=ticket,
                 kind=EventKind.SLA_WARNING,
-                new=DeskSettings.load().sla_warning_percent,
+                new=desk_config().settings.sla_warning_percent,
                 internal=True,
             )
             notify(NotificationEvent.SLA_WARNING, ticket, _handlers(ticket))

@@ -10,8 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +19,6 @@ from relais.accounts.models import Team, User
 from relais.core.files import UploadRejected, store_upload
 from relais.tickets import permissions
 from relais.tickets.choices import (
-    DEFAULT_PRIORITY_MATRIX,
     DONE_STATUSES,
     OPEN_STATUSES,
     PAUSED_STATUSES,
@@ -36,11 +34,11 @@ from relais.tickets.choices import (
     TicketStatus,
     TicketType,
 )
+from relais.tickets.config import DeskConfig, desk_config
 from relais.tickets.events import INTERNAL_FIELDS, event_record
 from relais.tickets.models import (
     Attachment,
     Category,
-    PriorityRule,
     ReferenceCounter,
     Satisfaction,
     Tag,
@@ -68,35 +66,44 @@ class ConflictError(Exception):
 # Helpers
 
 
-def priority_compute(*, impact: str, urgency: str) -> Priority:
-    rule = PriorityRule.objects.filter(impact=impact, urgency=urgency).first()
-    if rule is not None:
-        return Priority(rule.priority)
-    return DEFAULT_PRIORITY_MATRIX[(Level(impact), Level(urgency))]
+def priority_compute(*, impact: str, urgency: str, config: DeskConfig | None = None) -> Priority:
+    return (config or desk_config()).priority(impact, urgency)
 
 
 def reference_next(ticket_type: TicketType, *, year: int) -> str:
     """INC-2026-000123: a gap-free-enough sequence per type and year, safe under concurrency
     (the counter row is locked by the UPDATE until the surrounding transaction ends)."""
     key = f"{TYPE_PREFIXES[ticket_type]}-{year}"
-    with transaction.atomic():
-        updated = ReferenceCounter.objects.filter(key=key).update(value=F("value") + 1)
-        if not updated:
-            try:
-                with transaction.atomic():
-                    ReferenceCounter.objects.create(key=key, value=1)
-            except IntegrityError:
-                ReferenceCounter.objects.filter(key=key).update(value=F("value") + 1)
-        value = ReferenceCounter.objects.get(key=key).value
+    with connection.cursor() as cursor:
+        # One statement: increment and read (SQLite ≥ 3.35 and PostgreSQL both return rows).
+        cursor.execute(
+            'UPDATE tickets_referencecounter SET value = value + 1 WHERE "key" = %s '
+            "RETURNING value",
+            [key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        try:
+            with transaction.atomic():
+                ReferenceCounter.objects.create(key=key, value=1)
+            value = 1
+        except IntegrityError:  # created meanwhile by another process
+            return reference_next(ticket_type, year=year)
+    else:
+        value = row[0]
     return f"{key}-{value:06d}"
 
 
-def _round_robin_agent(team: Team) -> User | None:
-    settings_row = TeamSettings.objects.select_for_update().filter(team=team).first()
+def _round_robin_agent(team_id: int, config: DeskConfig) -> User | None:
+    if team_id not in config.round_robin_teams:
+        return None
+    settings_row = TeamSettings.objects.select_for_update().filter(team_id=team_id).first()
     if settings_row is None or not settings_row.round_robin:
         return None
     agents = list(
-        team.members.filter(is_active=True, role__in=[Role.AGENT, Role.SUPERVISOR]).order_by("pk")
+        User.objects.filter(
+            teams__id=team_id, is_active=True, role__in=[Role.AGENT, Role.SUPERVISOR]
+        ).order_by("pk")
     )
     if not agents:
         return None
@@ -106,16 +113,6 @@ def _round_robin_agent(team: Team) -> User | None:
     settings_row.last_assigned = chosen
     settings_row.save(update_fields=["last_assigned"])
     return chosen
-
-
-def _routing_team(category: Category) -> Team | None:
-    """The team of the category, else of its nearest ancestor that has one."""
-    node: Category | None = category
-    while node is not None:
-        if node.team_id:
-            return node.team
-        node = node.parent
-    return None
 
 
 def _validate_extra(category: Category, extra: dict[str, Any]) -> dict[str, Any]:
@@ -272,6 +269,7 @@ def ticket_open(
     ticket_type = TicketType(draft.type or draft.category.default_type)
 
     now = timezone.now()
+    config = desk_config()
     with transaction.atomic():
         ticket = Ticket(
             reference=reference_next(ticket_type, year=timezone.localdate(now).year),
@@ -288,17 +286,17 @@ def ticket_open(
             channel=channel,
             impact=draft.impact,
             urgency=draft.urgency,
-            priority=priority_compute(impact=draft.impact, urgency=draft.urgency),
-            team=_routing_team(draft.category),
+            priority=config.priority(draft.impact, draft.urgency),
+            team_id=config.routing_team_id(draft.category.pk),
             parent=parent,
             created_at=now,
             updated_at=now,
         )
-        if ticket.team is not None:
-            ticket.assignee = _round_robin_agent(ticket.team)
+        if ticket.team_id is not None:
+            ticket.assignee = _round_robin_agent(ticket.team_id, config)
             ticket.status = TicketStatus.ASSIGNED if ticket.assignee else TicketStatus.NEW
-        clock.sla_targets_apply(ticket)
-        clock.sla_deadlines_refresh(ticket)
+        clock.sla_targets_apply(ticket, config)
+        clock.sla_deadlines_refresh(ticket, config)
         ticket.save()
         if draft.tags:
             ticket.tags.set(_tags(draft.tags))
