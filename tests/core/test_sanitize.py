@@ -45,3 +45,15 @@ def test_ordinary_markdown_is_kept():
 def test_long_texts_render_the_same_without_memoisation():
     text = "*x* " * (MEMO_MAX_LENGTH // 4 + 10)
     assert str(render_markdown(text)).count("<em>x</em>") == MEMO_MAX_LENGTH // 4 + 10
+
+
+def test_one_message_s_definitions_never_reach_the_next():
+    # The converter is reused between documents: abbreviations, footnotes and link
+    # references defined by one author must not change how another author's text reads.
+    render_markdown(
+        "*[VPN]: Vraiment Pas Nécessaire\n\nLe VPN[^1] [ici][lien]\n\n[^1]: note\n\n[lien]: https://evil.example/"
+    )
+    html = str(render_markdown("Mon VPN[^1] ne marche pas, [ici][lien]"))
+    assert "Vraiment" not in html and "<abbr" not in html
+    assert "footnote" not in html
+    assert "evil.example" not in html

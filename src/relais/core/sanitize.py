@@ -4,6 +4,7 @@ elsewhere."""
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import markdown as markdown_lib
@@ -104,13 +105,31 @@ def _render_memoised(text: str) -> SafeString:
     return _render(text)
 
 
+_converters = threading.local()
+
+
+def _converter() -> markdown_lib.Markdown:
+    """One Markdown converter per thread, reset between documents: building one (its
+    extensions, processors and patterns) costs more than most conversions."""
+    converter: markdown_lib.Markdown | None = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = markdown_lib.Markdown(
+            extensions=["extra", "sane_lists", "nl2br"], output_format="html"
+        )
+        _converters.markdown = converter
+    return converter
+
+
+def _convert(text: str) -> str:
+    converter = _converter()
+    try:
+        return converter.convert(text or "")
+    finally:
+        converter.reset()
+
+
 def _render(text: str) -> SafeString:
-    html = markdown_lib.markdown(
-        text or "",
-        extensions=["extra", "sane_lists", "nl2br"],
-        output_format="html",
-    )
-    return sanitize_html(html)
+    return sanitize_html(_convert(text))
 
 
 def markdown_to_text(text: str) -> str:
@@ -118,7 +137,5 @@ def markdown_to_text(text: str) -> str:
     dropped, entities decoded, whitespace collapsed."""
     import html as html_lib
 
-    rendered = nh3.clean(
-        markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"]), tags=set()
-    )
+    rendered = nh3.clean(_convert(text), tags=set())  # nl2br's <br> go with the other tags
     return " ".join(html_lib.unescape(rendered).split())
