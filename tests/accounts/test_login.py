@@ -178,3 +178,16 @@ def test_password_reset_for_unknown_address_looks_the_same_and_sends_nothing(
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:password_reset_done")
     assert smtp_server.messages == []
+
+
+def test_an_address_stored_with_capitals_is_found_through_the_index(collaborator, password):
+    from django.db import connection
+
+    from relais.accounts.models import User
+
+    User.objects.filter(pk=collaborator.pk).update(email="Camille.Martin@Relais.TEST")
+    assert User.objects.with_email(" camille.martin@relais.test ").get() == collaborator
+    assert login(Client(), "CAMILLE.martin@relais.test", password).status_code == 302
+    if connection.vendor == "sqlite":  # PostgreSQL's planner prefers a scan on tiny tables
+        plan = User.objects.with_email("camille.martin@relais.test").explain()
+        assert "USING INDEX user_email_ci_unique" in plan

@@ -70,8 +70,15 @@ class Site(TimeStampedModel):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    def with_email(self, address: str | None) -> models.QuerySet[User]:
+        """People with this address, whatever its case. Written as lower(email) = …, the form
+        the unique index on lower(email) serves (`email__iexact` compiles to a scan)."""
+        return self.alias(email_lower=Lower("email")).filter(
+            email_lower=(address or "").strip().lower()
+        )
+
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email__iexact=username)
+        return self.with_email(username).get()
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         user = self.model(email=self.normalize_email(email).lower(), **extra)

@@ -56,7 +56,7 @@ def user_create(
         raise ValidationError({"email": _("Enter a valid e-mail address.")}) from exc
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
-    if User.objects.filter(email__iexact=email).exists():
+    if User.objects.with_email(email).exists():
         raise ValidationError({"email": _("A user with this e-mail address already exists.")})
     user = User(
         email=email,
@@ -344,7 +344,7 @@ def directory_user_apply(
         return DirectoryApplyResult(user=None, error="no valid e-mail address")
     user = resolver.user(login)
     if user is None:
-        user = User.objects.filter(email__iexact=email).first()
+        user = User.objects.with_email(email).first()
         if user is not None and user.directory_login is not None and not entry.authoritative:
             # Single sign-on for someone the directory already brought in (their provider
             # login differs from their directory login): the same person, by their address.
@@ -353,7 +353,7 @@ def directory_user_apply(
             return DirectoryApplyResult(
                 user=None, error="e-mail address already used by another account"
             )
-    elif user.email.lower() != email and User.objects.filter(email__iexact=email).exists():
+    elif user.email.lower() != email and User.objects.with_email(email).exists():
         return DirectoryApplyResult(
             user=None, error="e-mail address already used by another account"
         )

@@ -57,7 +57,7 @@ class MoveForm(forms.Form):
         email = self.cleaned_data.get("holder")
         if not email:
             return None
-        person = User.objects.filter(email__iexact=email).first()
+        person = User.objects.with_email(email).first()
         if person is None:
             raise forms.ValidationError(_("Nobody has this e-mail address."))
         return person
@@ -69,7 +69,7 @@ class LendForm(forms.Form):
     reason = forms.CharField(label=_("Why"), max_length=500, required=False)
 
     def clean_borrower(self) -> User:
-        person = User.objects.filter(email__iexact=self.cleaned_data["borrower"]).first()
+        person = User.objects.with_email(self.cleaned_data["borrower"]).first()
         if person is None:
             raise forms.ValidationError(_("Nobody has this e-mail address."))
         return person

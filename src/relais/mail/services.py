@@ -299,7 +299,7 @@ def _process(inbound: InboundMessage, parsed: ParsedMail | None = None) -> None:
 def _user_for(address: str) -> User | None:
     if not address:
         return None
-    return User.objects.filter(email__iexact=address, is_active=True).first()
+    return User.objects.with_email(address).filter(is_active=True).first()
 
 
 def _set_aside(inbound: InboundMessage, outcome: Outcome, reason: str) -> None:

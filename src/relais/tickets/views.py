@@ -109,7 +109,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         requester: User | None = user
         if desk and data.get("requester_email"):
-            requester = User.objects.filter(email__iexact=data["requester_email"]).first()
+            requester = User.objects.with_email(data["requester_email"]).first()
             if requester is None:
                 form.add_error("requester_email", _("Nobody has this e-mail address."))
         if not form.errors:
@@ -600,7 +600,7 @@ def ticket_add_watcher(request: HttpRequest, reference: str) -> HttpResponse:
     user = _user(request)
     ticket = selectors.ticket_detail(viewer=user, reference=reference)
     email = request.POST.get("email", "").strip()
-    watcher = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
+    watcher = User.objects.with_email(email).filter(is_active=True).first() if email else None
     if watcher is None:
         messages.error(request, _("Nobody has this e-mail address."))
     else:

@@ -28,7 +28,7 @@ class Command(BaseCommand):
     @translation.override("en")  # the CLI speaks English, whatever the site default
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "add":
-            user = User.objects.filter(email__iexact=options["email"].strip()).first()
+            user = User.objects.with_email(options["email"].strip()).first()
             if user is None:
                 raise CommandError(f"No user has the e-mail address {options['email']!r}.")
             try:

@@ -45,7 +45,7 @@ class Command(BaseCommand):
     @translation.override("en")  # the CLI speaks English, whatever the site default
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "reset-otp":
-            target = User.objects.filter(email__iexact=options["email"].strip()).first()
+            target = User.objects.with_email(options["email"].strip()).first()
             if target is None:
                 raise CommandError(f"No user has the e-mail address {options['email']!r}.")
             services.otp_reset(user=target, actor=None)
