@@ -147,11 +147,6 @@ def ingest(
     A message that cannot be processed is kept as failed, with its reason, for replay."""
     message_id = first_message_id(raw)
     key = message_key(raw, message_id)
-    existing = InboundMessage.objects.filter(key=key).first()
-    if existing is not None:
-        if existing.status == InboundStatus.RECEIVED:
-            return Result(message_process(existing), False)
-        return Result(existing, False)
     saved = _store_raw(raw)
     fields = {
         "key": key,
@@ -168,29 +163,39 @@ def ingest(
         # message is decoded and sanitised (SQLite has one writer at a time).
         parsed = parse(raw) if len(raw) <= settings.MAIL_MAX_MESSAGE_BYTES else None
         with transaction.atomic():
+            # First statement: a message already known (fetched again after a crash, or in
+            # two mailboxes) stops here on the unique key, before any work is done.
             inbound = InboundMessage.objects.create(**fields, attempts=1)
             _process(inbound, parsed=parsed)
             inbound.processed_at = timezone.now()
             inbound.save()
             faults.reached("before_commit", inbound=inbound.pk)
         return Result(inbound, True)
-    except IntegrityError:
-        # The same message stored meanwhile by another process (two mailboxes, two workers).
+    except IntegrityError as exc:
+        existing = InboundMessage.objects.filter(key=key).first()
+        if existing is None:  # another constraint: a failure of this message's processing
+            return Result(_failed(fields, exc), True)
         delete_stored(saved)
-        return Result(InboundMessage.objects.get(key=key), False)
+        if existing.status == InboundStatus.RECEIVED:  # a replay stopped before its commit
+            return Result(message_process(existing), False)
+        return Result(existing, False)
     except faults.Crash:
         raise
     except Exception as exc:
-        logger.exception("inbound message could not be processed", extra={"key": key})
-        inbound = InboundMessage.objects.create(
-            **fields,
-            attempts=1,
-            status=InboundStatus.FAILED,
-            outcome=Outcome.UNREADABLE,
-            reason=f"{type(exc).__name__}: {exc}"[:500],
-            processed_at=timezone.now(),
-        )
-        return Result(inbound, True)
+        return Result(_failed(fields, exc), True)
+
+
+def _failed(fields: dict[str, Any], exc: Exception) -> InboundMessage:
+    """Keep a message that could not be processed, with the reason, for replay."""
+    logger.exception("inbound message could not be processed", extra={"key": fields["key"]})
+    return InboundMessage.objects.create(
+        **fields,
+        attempts=1,
+        status=InboundStatus.FAILED,
+        outcome=Outcome.UNREADABLE,
+        reason=f"{type(exc).__name__}: {exc}"[:500],
+        processed_at=timezone.now(),
+    )
 
 
 def _store_raw(raw: bytes) -> str:
