@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Iterable
 from email.utils import parseaddr
 from typing import TYPE_CHECKING
@@ -74,22 +75,27 @@ def remember(*, ticket: Ticket, message: OutboxMessage, address: str) -> None:
     )
 
 
-# The mailboxes' addresses, read once per process and forgotten whenever a mailbox is saved or
-# deleted (relais.mail.signals): every message and every notification needs them.
-_mailbox_addresses: list[tuple[str, bool]] | None = None
+# The mailboxes' addresses, which every message and every notification needs: kept for
+# MAILBOX_ADDRESSES_TTL seconds, and forgotten at once in the process that saves or deletes a
+# mailbox (relais.mail.signals); other processes (the poller, the worker) see the change within
+# the TTL. Our own mail is recognised by its Auto-Submitted header meanwhile.
+MAILBOX_ADDRESSES_TTL = 30.0
+_mailbox_addresses: tuple[float, list[tuple[str, bool]]] | None = None
 
 
 def mailbox_addresses() -> list[tuple[str, bool]]:
     """(address, active) of every mailbox, oldest first."""
     global _mailbox_addresses
-    if _mailbox_addresses is None:
-        _mailbox_addresses = [
+    now = time.monotonic()
+    if _mailbox_addresses is None or now - _mailbox_addresses[0] > MAILBOX_ADDRESSES_TTL:
+        addresses = [
             (address.lower(), active)
             for address, active in Mailbox.objects.order_by("pk").values_list(
                 "address", "is_active"
             )
         ]
-    return _mailbox_addresses
+        _mailbox_addresses = (now, addresses)
+    return _mailbox_addresses[1]
 
 
 def forget_mailbox_addresses() -> None:
