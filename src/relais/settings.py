@@ -135,6 +135,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "relais.core.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "relais.urls"

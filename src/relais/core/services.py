@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -218,3 +218,15 @@ def outbox_requeue(*, message: OutboxMessage, actor: User, request: HttpRequest 
         )
         audit_record(action=AuditAction.OUTBOX_RETRY, actor=actor, target=message, request=request)
         _deliver_after_commit(message.pk)
+
+
+IDEMPOTENCY_KEEP = timedelta(hours=24)
+
+
+def idempotency_keys_purge(*, now: datetime | None = None) -> int:
+    """Forget the Idempotency-Key records older than a day (relais.core.idempotency)."""
+    from relais.core.models import IdempotencyKey
+
+    limit = (now or timezone.now()) - IDEMPOTENCY_KEEP
+    deleted, _details = IdempotencyKey.objects.filter(created_at__lt=limit).delete()
+    return deleted

@@ -14,3 +14,8 @@ def deliver_outbox_message(message_id: int) -> None:
 @db_periodic_task(crontab(minute="*"))
 def deliver_due_outbox_messages() -> None:
     services.outbox_deliver_due()
+
+
+@db_periodic_task(crontab(minute="17"))
+def purge_idempotency_keys() -> None:
+    services.idempotency_keys_purge()
