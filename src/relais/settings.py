@@ -518,6 +518,9 @@ MAIL_MAX_MESSAGE_BYTES = env_int("RELAIS_MAIL_MAX_MESSAGE_MB", 40) * 1024 * 1024
 # automatic replies to it (and alert the administrators once).
 MAIL_SENDER_BURST = env_int("RELAIS_MAIL_SENDER_BURST", 10)
 MAIL_SENDER_WINDOW_MINUTES = env_int("RELAIS_MAIL_SENDER_WINDOW_MINUTES", 10)
+# Raw messages (and the originals kept beside the stored replies) are deleted after this many
+# days, except those still waiting for a decision (quarantined or unprocessed); the row stays.
+MAIL_RAW_RETENTION_DAYS = env_int("RELAIS_MAIL_RAW_RETENTION_DAYS", 180)
 # CA bundle to verify IMAP servers with (default: the system's).
 MAIL_IMAP_CA_FILE = env_str("RELAIS_MAIL_IMAP_CA_FILE")
 MAIL_IMAP_TIMEOUT = env_int("RELAIS_MAIL_IMAP_TIMEOUT", 30)

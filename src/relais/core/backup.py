@@ -57,6 +57,8 @@ FILE_REFERENCES: list[tuple[str, str, str | None]] = [
     ("assets.ImportJob", "storage_name", None),
     ("mail.InboundMessage", "raw_name", "sha256"),
 ]
+# Rows whose file was deleted on purpose (retention): not expected in the storage.
+FILE_GONE_ON_PURPOSE = {"mail.InboundMessage": {"raw_purged_at__isnull": False}}
 
 
 class BackupError(Exception):
@@ -399,7 +401,10 @@ def verify(manifest: dict[str, Any]) -> list[str]:
     for label, name_field, sha_field in FILE_REFERENCES:
         model = apps.get_model(label)
         fields = [name_field] + ([sha_field] if sha_field else [])
-        for row in model._base_manager.values_list(*fields).iterator():
+        rows = model._base_manager.all()
+        if label in FILE_GONE_ON_PURPOSE:
+            rows = rows.exclude(**FILE_GONE_ON_PURPOSE[label])
+        for row in rows.values_list(*fields).iterator():
             name = row[0]
             if not default_storage.exists(name):
                 problems.append(f"{label}: file {name} is missing")

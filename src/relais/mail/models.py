@@ -113,6 +113,8 @@ class InboundMessage(models.Model):
     auto_reply_sent = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # Set when the retention job deleted the raw file and the originals (the row stays).
+    raw_purged_at = models.DateTimeField(_("raw message deleted"), null=True, blank=True)
     imap_uid = models.BigIntegerField(null=True, blank=True)
     imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
 

@@ -18,7 +18,8 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -218,7 +219,9 @@ def raw_sweep_orphans(*, older_than: timedelta) -> int:
     """Remove raw files whose row was never committed (a crash during step 1)."""
     return sweep_orphans(
         folder=RAW_FOLDER,
-        referenced=lambda name: InboundMessage.objects.filter(raw_name=name).exists(),
+        referenced=lambda name: InboundMessage.objects.filter(
+            raw_name=name, raw_purged_at__isnull=True
+        ).exists(),
         older_than=older_than,
     )
 
@@ -591,7 +594,39 @@ ACTION_STATUSES: dict[str, frozenset[str]] = {
 
 
 def actions_for(inbound: InboundMessage) -> set[str]:
-    return {action for action, statuses in ACTION_STATUSES.items() if inbound.status in statuses}
+    actions = {a for a, statuses in ACTION_STATUSES.items() if inbound.status in statuses}
+    if inbound.raw_purged_at is not None:
+        actions -= {"replay", "release"}  # nothing left to process again
+    return actions
+
+
+# Waiting for a decision: their raw message is what the decision is about.
+RETAINED_STATUSES = frozenset({InboundStatus.RECEIVED, InboundStatus.QUARANTINED})
+
+
+def raw_retention_purge(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Delete raw messages older than MAIL_RAW_RETENTION_DAYS, with the originals kept beside
+    the stored replies (personal data the tickets do not need); the row stays, marked. Safe to
+    run again: what is done is skipped, a file already gone is fine."""
+    limit = (now or timezone.now()) - timedelta(days=settings.MAIL_RAW_RETENTION_DAYS)
+    purged = 0
+    while True:
+        rows = list(
+            InboundMessage.objects.filter(received_at__lt=limit, raw_purged_at__isnull=True)
+            .exclude(status__in=RETAINED_STATUSES)
+            .order_by("pk")
+            .values_list("pk", "raw_name")[:batch]
+        )
+        if not rows:
+            return purged
+        for pk, name in rows:
+            with transaction.atomic():
+                updated = InboundMessage.objects.filter(pk=pk, raw_purged_at__isnull=True).update(
+                    raw_purged_at=now or timezone.now(), original_text="", original_html=""
+                )
+                if updated:
+                    transaction.on_commit(partial(delete_stored, name))
+                    purged += updated
 
 
 def message_act(

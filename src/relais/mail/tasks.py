@@ -16,3 +16,8 @@ def poll_mailboxes() -> None:
 @db_periodic_task(crontab(hour="4", minute="23"))
 def sweep_orphan_raw_messages() -> None:
     services.raw_sweep_orphans(older_than=timedelta(hours=24))
+
+
+@db_periodic_task(crontab(hour="4", minute="41"))
+def purge_old_raw_messages() -> None:
+    services.raw_retention_purge()

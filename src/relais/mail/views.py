@@ -72,6 +72,8 @@ def inbound_detail(request: HttpRequest, inbound_id: int) -> HttpResponse:
 @require_GET
 def inbound_raw(request: HttpRequest, inbound_id: int) -> HttpResponseBase:
     inbound = mail_policy.get_or_404(request.user, inbound_id, "raw")
+    if inbound.raw_purged_at is not None:
+        raise Http404  # deleted by the retention job
     return file_response(
         (inbound.raw_name, f"message-{inbound.pk}.eml", "message/rfc822"), inline=False
     )
