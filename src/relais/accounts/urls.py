@@ -36,6 +36,21 @@ urlpatterns = [
         views.otp_reset,
         name="otp_reset",
     ),
+    path(
+        "annuaire/<int:user_id>/donnees/export/",
+        views.personal_data_export,
+        name="personal_data_export",
+    ),
+    path(
+        "annuaire/donnees/telecharger/<str:token>/",
+        views.personal_data_download,
+        name="personal_data_download",
+    ),
+    path(
+        "annuaire/<int:user_id>/donnees/effacer/",
+        views.personal_data_erase,
+        name="personal_data_erase",
+    ),
     path("connexion/code/", views.otp_verify, name="otp_verify"),
     path("connexion/sso/", views.OidcLoginView.as_view(), name="oidc_login"),
     path("connexion/sso/retour/", views.OidcCallbackView.as_view(), name="oidc_callback"),

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -36,6 +37,7 @@ from relais.accounts.middleware import second_factor_verified
 from relais.accounts.selectors import current_user
 from relais.core.choices import AuditAction
 from relais.core.permissions import deny
+from relais.core.privacy import ERASED_DOMAIN
 from relais.core.services import audit_record
 
 
@@ -257,6 +259,9 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         {
             "shown": shown,
             "can_reset_otp": permissions.users.can(request.user, "reset_otp", shown),
+            "can_export": permissions.users.can(request.user, "export_data", shown),
+            "can_erase": permissions.users.can(request.user, "erase", shown),
+            "erased": shown.email.endswith(ERASED_DOMAIN),
             "has_otp": services.otp_has_device(user=shown),
         },
     )
@@ -349,4 +354,55 @@ def otp_reset(request: HttpRequest, user_id: int) -> HttpResponse:
     shown = permissions.users.get_or_404(request.user, user_id, action="reset_otp")
     services.otp_reset(user=shown, actor=_user(request), request=request)
     messages.success(request, _("The second factor has been reset: it will be enrolled again."))
+    return redirect("accounts:user_detail", user_id=shown.pk)
+
+
+# --- Personal data (RGPD) -------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def personal_data_export(request: HttpRequest, user_id: int) -> HttpResponse:
+    from relais.core import privacy
+
+    shown = permissions.users.get_or_404(request.user, user_id, action="export_data")
+    issued = privacy.personal_data_export(person=shown, actor=_user(request), request=request)
+    link = reverse("accounts:personal_data_download", args=[issued.token])
+    return render(
+        request,
+        "accounts/personal_data_export.html",
+        {"shown": shown, "link": link, "expires_at": issued.export.expires_at},
+    )
+
+
+@login_required
+@require_GET
+def personal_data_download(request: HttpRequest, token: str) -> HttpResponseBase:
+    from relais.core import privacy
+    from relais.core.files import file_response
+
+    export = privacy.export_for_token(token)
+    if export is None or not permissions.users.can(request.user, "export_data", export.person):
+        raise Http404
+    return file_response(
+        (export.storage_name, f"donnees-personnelles-{export.person_id}.zip", "application/zip"),
+        inline=False,
+    )
+
+
+@login_required
+@require_POST
+def personal_data_erase(request: HttpRequest, user_id: int) -> HttpResponse:
+    from relais.core import privacy
+
+    shown = permissions.users.get_or_404(request.user, user_id, action="erase")
+    if not permissions.users.can(request.user, "erase", shown):
+        deny(request.user)
+    if request.POST.get("confirm", "").strip().lower() != shown.email.lower():
+        messages.error(
+            request, _("Type the person's e-mail address to confirm the erasure; nothing changed.")
+        )
+        return redirect("accounts:user_detail", user_id=shown.pk)
+    privacy.personal_data_erase(person=shown, actor=_user(request), request=request)
+    messages.success(request, _("The person's data has been erased (pseudonymised)."))
     return redirect("accounts:user_detail", user_id=shown.pk)

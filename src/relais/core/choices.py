@@ -40,3 +40,5 @@ class AuditAction(models.TextChoices):
     OTP_RECOVERY_USED = "otp.recovery_used", _("Recovery code used")
     OTP_RESET = "otp.reset", _("Second factor reset")
     DIRECTORY_SYNC = "directory.sync", _("Directory synchronised")
+    PERSONAL_DATA_EXPORT = "privacy.export", _("Personal data exported")
+    PERSONAL_DATA_ERASE = "privacy.erase", _("Personal data erased (pseudonymised)")

@@ -19,3 +19,10 @@ def deliver_due_outbox_messages() -> None:
 @db_periodic_task(crontab(minute="17"))
 def purge_idempotency_keys() -> None:
     services.idempotency_keys_purge()
+
+
+@db_periodic_task(crontab(minute="23"))
+def purge_personal_data_exports() -> None:
+    from relais.core import privacy
+
+    privacy.exports_purge()
