@@ -521,6 +521,8 @@ MAIL_SENDER_WINDOW_MINUTES = env_int("RELAIS_MAIL_SENDER_WINDOW_MINUTES", 10)
 # Raw messages (and the originals kept beside the stored replies) are deleted after this many
 # days, except those still waiting for a decision (quarantined or unprocessed); the row stays.
 MAIL_RAW_RETENTION_DAYS = env_int("RELAIS_MAIL_RAW_RETENTION_DAYS", 180)
+# Closed tickets are anonymised (content and requester removed) after this many years; 0: never.
+TICKET_RETENTION_YEARS = env_int("RELAIS_TICKET_RETENTION_YEARS", 5)
 # CA bundle to verify IMAP servers with (default: the system's).
 MAIL_IMAP_CA_FILE = env_str("RELAIS_MAIL_IMAP_CA_FILE")
 MAIL_IMAP_TIMEOUT = env_int("RELAIS_MAIL_IMAP_TIMEOUT", 30)

@@ -600,6 +600,22 @@ def actions_for(inbound: InboundMessage) -> set[str]:
     return actions
 
 
+def ticket_mail_anonymise(*, ticket: Ticket, now: datetime) -> int:
+    """An anonymised ticket's mail: sender, raw message and originals go (rows stay)."""
+    rows = InboundMessage.objects.filter(ticket=ticket)
+    for name in rows.filter(raw_purged_at__isnull=True).values_list("raw_name", flat=True):
+        transaction.on_commit(partial(delete_stored, name))
+    MailReference.objects.filter(ticket=ticket).update(address="")
+    return rows.update(
+        sender="",
+        sender_name="",
+        subject="",
+        original_text="",
+        original_html="",
+        raw_purged_at=now,
+    )
+
+
 # Waiting for a decision: their raw message is what the decision is about.
 RETAINED_STATUSES = frozenset({InboundStatus.RECEIVED, InboundStatus.QUARANTINED})
 

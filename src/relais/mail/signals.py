@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from relais.core.choices import OutboxKind
 from relais.core.services import outbox_dead
 from relais.mail.models import Mailbox
+from relais.tickets.signals import ticket_anonymised
 
 
 @receiver(outbox_dead, dispatch_uid="mail.outbound_failed")
@@ -20,6 +21,13 @@ def _outbound_failed(sender: Any, message: Any, error: str, **kwargs: Any) -> No
     from relais.mail.services import outbound_failed
 
     outbound_failed(payload=message.payload, error=error)
+
+
+@receiver(ticket_anonymised, dispatch_uid="mail.ticket_anonymised")
+def _ticket_anonymised(sender: Any, ticket: Any, now: Any, **kwargs: Any) -> None:
+    from relais.mail.services import ticket_mail_anonymise
+
+    ticket_mail_anonymise(ticket=ticket, now=now)
 
 
 @receiver(post_save, sender=Mailbox, dispatch_uid="mail.mailbox_saved")

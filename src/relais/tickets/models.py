@@ -351,6 +351,8 @@ class Ticket(models.Model):
     first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Set by the retention job: content and requester removed (tickets.services.retention).
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
 

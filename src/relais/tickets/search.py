@@ -19,9 +19,11 @@ class TicketSource(Source):
     kind = "ticket"
     label = _("Requests")
     model = Ticket
-    indexed_fields = ("title", "description", "category")
+    indexed_fields = ("title", "description", "category", "anonymised_at")
 
     def document(self, obj: Ticket) -> IndexDoc | None:
+        if obj.anonymised_at is not None:
+            return None  # nothing left to find
         return IndexDoc(
             title=f"{obj.reference} · {obj.title}",
             text=markdown_to_text(obj.description),
@@ -31,7 +33,9 @@ class TicketSource(Source):
         )
 
     def objects(self) -> QuerySet[Ticket]:
-        return Ticket.objects.only("id", "reference", "title", "description", "category_id")
+        return Ticket.objects.only(
+            "id", "reference", "title", "description", "category_id", "anonymised_at"
+        )
 
     def audiences(self, user: Any) -> tuple[str, ...]:
         return ("private",)

@@ -21,3 +21,8 @@ def auto_close_resolved_tickets() -> None:
 @db_periodic_task(crontab(hour="3", minute="41"))
 def sweep_orphan_attachments() -> None:
     services.attachments_sweep_orphans(older_than=timedelta(hours=24))
+
+
+@db_periodic_task(crontab(hour="3", minute="37"))
+def anonymise_old_tickets() -> None:
+    services.tickets_retention_anonymise()

@@ -25,6 +25,7 @@ from relais.tickets.services.lifecycle import (
     tickets_auto_close,
     tickets_bulk_change,
 )
+from relais.tickets.services.retention import ticket_anonymise, tickets_retention_anonymise
 
 __all__ = [
     "ConflictError",
@@ -35,6 +36,7 @@ __all__ = [
     "reference_next",
     "sla_watch",
     "ticket_acknowledge",
+    "ticket_anonymise",
     "ticket_close",
     "ticket_delivery_failed",
     "ticket_flag_major",
@@ -50,4 +52,5 @@ __all__ = [
     "ticket_watch",
     "tickets_auto_close",
     "tickets_bulk_change",
+    "tickets_retention_anonymise",
 ]
