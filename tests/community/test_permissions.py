@@ -223,7 +223,13 @@ QUESTION_WAYS: dict[str, Way] = {
         ),
     ),
     "close": Way(
-        lambda u, q, w: services.question_close_duplicate(question=q, original=w.original, actor=u)
+        lambda u, q, w: services.question_close_duplicate(question=q, original=w.original, actor=u),
+        lambda c, q, w: _json(
+            c,
+            "post",
+            f"/api/v1/community/questions/{q.pk}/duplicate",
+            {"original_id": w.original.pk},
+        ),
     ),
     "to_ticket": Way(
         lambda u, q, w: services.question_to_ticket(question=q, actor=u),
