@@ -714,8 +714,12 @@ def test_joining_and_leaving_shows_the_member_count(outsider, asker):
     assert Member.objects.filter(pk=outsider.pk).exists()
     assert "2 collègues sont membres" in c.get(reverse("community:join")).content.decode()
 
+    # The list shows the count to everyone
+    assert "2 membres dans la chaîne" in c.get(reverse("community:list")).content.decode()
+
     c.post(reverse("community:join"), {"member": "0"})
     assert not Member.objects.filter(pk=outsider.pk).exists()
+    assert "1 membre dans la chaîne" in c.get(reverse("community:list")).content.decode()
 
 
 def test_the_profile_shows_reputation_and_contributions(asker, helper):
