@@ -186,6 +186,15 @@ class Answer(TimeStampedModel):
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
         ordering = ["created_at"]
+        indexes = [
+            # A person's answers, newest first, and their count (the profile): on
+            # PostgreSQL the visibility columns ride along, so the count reads the index only.
+            models.Index(
+                fields=["author", "-created_at"],
+                include=["is_hidden", "question"],
+                name="community_a_author",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.question_id}#{self.pk}"
