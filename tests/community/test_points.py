@@ -39,6 +39,18 @@ def _months(user: User) -> dict[str, tuple[int, int]]:
     }
 
 
+def _votes_in_january_acceptance_in_february(
+    question: Question, answer: Answer, asker: User, helper: User, third: User
+) -> None:
+    """The answer (by helper) voted up in January, the question (by asker) too; the answer
+    accepted in February."""
+    with freeze_time(JANUARY):
+        services.vote_cast(actor=third, answer=answer, value=1)
+        services.vote_cast(actor=helper, question=question, value=1)
+    with freeze_time(FEBRUARY):
+        services.answer_accept(answer=answer, actor=asker)
+
+
 def test_a_vote_counts_in_its_month_and_a_changed_vote_moves(
     question: Question, answer: Answer, helper: User, third: User
 ) -> None:
@@ -93,11 +105,7 @@ def test_the_askers_own_answer_accepted_earns_nothing(question: Question, asker:
 def test_deleting_posts_takes_back_their_points_in_their_months(
     question: Question, answer: Answer, asker: User, helper: User, third: User, moderator: User
 ) -> None:
-    with freeze_time(JANUARY):
-        services.vote_cast(actor=third, answer=answer, value=1)
-        services.vote_cast(actor=helper, question=question, value=1)
-    with freeze_time(FEBRUARY):
-        services.answer_accept(answer=answer, actor=asker)
+    _votes_in_january_acceptance_in_february(question, answer, asker, helper, third)
     assert _months(helper) == {"2026-01": (10, 0), "2026-02": (15, 1)}
     # Hiding changes nothing: votes on hidden posts still count
     services.moderate(actor=moderator, action="hide", reason="Vérification", answer=answer)
@@ -191,11 +199,7 @@ def test_the_leaderboard_is_one_query_whatever_the_people(asker: User) -> None:
 def test_the_backfill_migration_writes_the_months_from_the_rows(
     question: Question, answer: Answer, asker: User, helper: User, third: User
 ) -> None:
-    with freeze_time(JANUARY):
-        services.vote_cast(actor=third, answer=answer, value=1)
-        services.vote_cast(actor=helper, question=question, value=1)
-    with freeze_time(FEBRUARY):
-        services.answer_accept(answer=answer, actor=asker)
+    _votes_in_january_acceptance_in_february(question, answer, asker, helper, third)
     kept = {u.pk: _months(u) for u in (asker, helper, third)}
     # Given the table lost and the reputations wrong (as before the migration)
     MonthlyPoints.objects.all().delete()
