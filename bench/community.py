@@ -2,10 +2,12 @@
 
 Seeds members (most of the demo organisation's 200 people), N questions, M answers, votes,
 accepted answers, tags and comments in bulk (PostgreSQL: COPY; SQLite: executemany), with the
-cached counters (`score`, `answer_count`, `last_activity_at`, `Member.reputation`) computed
-from the generated rows as they are written, then checked against the rows in SQL; then
-`VACUUM ANALYZE`. Measured in process through Django's test client (a logged-in member,
-HTTP_HOST 127.0.0.1), after a warm-up: p50/p95 per page, and the queries each page runs.
+cached counters (`score`, `answer_count`, `last_activity_at`) computed from the generated rows
+as they are written; the monthly points and `Member.reputation` are then rebuilt from the rows
+by `services.points_rebuild` (what the back-fill migration runs), timed; everything is checked
+against the rows; then `VACUUM ANALYZE`. Measured in process through Django's test client (a
+logged-in member, HTTP_HOST 127.0.0.1), after a warm-up: p50/p95 per page, and the queries
+each page runs.
 
     python -m bench community --database postgres --questions 100000 --answers 400000
     python -m bench community --database sqlite --questions 20000 --answers 80000
@@ -126,11 +128,9 @@ def seed(questions: int, answers: int, votes: int, database: str) -> dict[str, A
     categories = list(Category.objects.filter(parent__isnull=False).values_list("pk", flat=True))
     answers_per_question = answers / questions
     votes_per_post = votes / (answers + questions)
-    reputation: dict[int, int] = dict.fromkeys(members, 0)
     counts = {"questions": 0, "answers": 0, "votes": 0, "comments": 0, "accepted": 0}
     answer_id = 0
     span = 2 * 365 * 24 * 3600  # questions over two years, evenly
-    up, down = services.REPUTATION_ANSWER_UP, services.REPUTATION_ANSWER_DOWN
 
     def voters(author: int, k: int) -> list[int]:
         chosen = set(rng.sample(members, min(k + 1, len(members))))
@@ -162,7 +162,6 @@ def seed(questions: int, answers: int, votes: int, database: str) -> dict[str, A
                 cast = created + (now - created) * rng.random()
                 v_rows.append([voter, qid, None, 1, cast])
                 q_score += 1
-            reputation[author] += services.REPUTATION_QUESTION_UP * q_score
             best: tuple[int, int, int, datetime] | None = None  # score, id, author, created
             for _ in range(n_answers):
                 answer_id += 1
@@ -177,7 +176,6 @@ def seed(questions: int, answers: int, votes: int, database: str) -> dict[str, A
                         [voter, None, answer_id, value, a_created + (now - a_created) * 0.3]
                     )
                     score += value
-                    reputation[helper] += up if value == 1 else down
                 a_rows.append(
                     [answer_id, qid, rng.choice(ANSWERS), helper, score, False, False, 1,
                      a_created, a_created]
@@ -194,7 +192,6 @@ def seed(questions: int, answers: int, votes: int, database: str) -> dict[str, A
             accepted_id = accepted_at = None
             if best is not None and rng.random() < 0.6:
                 accepted_id, accepted_at = best[1], min(now, best[3] + timedelta(hours=2))
-                reputation[best[2]] += services.REPUTATION_ACCEPTED
                 last_activity = max(last_activity, accepted_at)
                 counts["accepted"] += 1
             q_rows.append(
@@ -222,18 +219,15 @@ def seed(questions: int, answers: int, votes: int, database: str) -> dict[str, A
             counts["answers"] += len(a_rows)
             counts["votes"] += len(v_rows)
             counts["comments"] += len(c_rows)
-        # Reputation floors at 0 (never reached here: down votes are rare).
-        Member.objects.bulk_update(
-            [Member(user_id=pk, reputation=max(0, value)) for pk, value in reputation.items()],
-            ["reputation"],
-            batch_size=500,
-        )
         if database == "postgres":
             for table in ("community_question", "community_answer"):
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                     f"(SELECT max(id) FROM {table}))"
                 )
+    rebuilt = time.perf_counter()
+    counts["monthly_rows"] = services.points_rebuild()
+    counts["rebuild_seconds"] = round(time.perf_counter() - rebuilt, 1)
     with connection.cursor() as cursor:
         if database == "postgres":
             # VACUUM too: after a bulk load the visibility map is empty and counts cannot be
@@ -252,7 +246,7 @@ def check_counters(sample: int = 300) -> None:
 
     from relais.accounts.models import User
     from relais.community import services
-    from relais.community.models import Answer, Member, Question, Vote
+    from relais.community.models import Answer, Member, MonthlyPoints, Question, Vote
 
     rng = random.Random(5)
     last = Question.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -266,8 +260,18 @@ def check_counters(sample: int = 300) -> None:
         assert answer.score == votes, answer.pk
     for member in Member.objects.order_by("?")[:10]:
         user = User.objects.get(pk=member.pk)
+        months = {
+            (row.user_id, row.month): (row.points, row.accepted)
+            for row in MonthlyPoints.objects.filter(user=user)
+            if row.points or row.accepted
+        }
+        recounted = {k: (t.points, t.accepted) for k, t in services.points_recount(user).items()}
+        assert months == recounted, member.pk
         assert member.reputation == services.reputation_recompute(user), member.pk
-    print("counters checked: scores, answer counts and reputations match the rows", flush=True)
+    print(
+        "counters checked: scores, answer counts, monthly points and reputations match the rows",
+        flush=True,
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -291,7 +295,8 @@ def main(argv: list[str]) -> int:
             f"seeded {seeded['members']} members, {seeded['questions']:,} questions, "
             f"{seeded['answers']:,} answers ({seeded['accepted']:,} accepted), "
             f"{seeded['votes']:,} votes, {seeded['comments']:,} comments "
-            f"in {seeded['seconds']:.0f} s",
+            f"in {seeded['seconds']:.0f} s (monthly points: {seeded['monthly_rows']:,} rows "
+            f"rebuilt in {seeded['rebuild_seconds']:.1f} s)",
             flush=True,
         )
     else:
@@ -302,7 +307,7 @@ def main(argv: list[str]) -> int:
     from django.db import connection
     from django.test import Client
 
-    from relais.accounts.models import User
+    from relais.accounts.models import OrgUnit, User
     from relais.community.models import Question
 
     viewer = User.objects.get(email=MEMBER_EMAIL)
@@ -320,6 +325,8 @@ def main(argv: list[str]) -> int:
     members = list(User.objects.filter(community_member__isnull=False).values_list("pk", flat=True))
     tags = TAGS[:20]
     deep = args.deep_page
+    directions = list(OrgUnit.objects.filter(parent=None).values_list("pk", flat=True))
+    past_month = (datetime.now(UTC) - timedelta(days=200)).strftime("%Y-%m")
 
     pages: dict[str, tuple[Callable[[Any], str], list[Any]]] = {
         "question page": (lambda pk: f"/entraide/questions/{pk}/", question_ids),
@@ -347,6 +354,10 @@ def main(argv: list[str]) -> int:
             [members[i % len(members)] for i in range(args.requests)],
         ),
         "leaderboard (this month)": (lambda _: "/entraide/classement/", [None] * args.requests),
+        "leaderboard (a past month, by direction)": (
+            lambda direction: f"/entraide/classement/?mois={past_month}&direction={direction}",
+            [directions[i % len(directions)] for i in range(args.requests)],
+        ),
     }
     results: dict[str, Any] = {}
     for label, (url, samples) in pages.items():

@@ -309,3 +309,27 @@ def test_revisions_newest_first(question: Question, asker: User, helper: User) -
         (2, "Le VPN coupe en visio", "Titre"),
         (1, "Le VPN coupe pendant Teams", ""),
     ]
+
+
+def test_a_moderator_closes_a_duplicate(question: Question, asker: User, moderator: User) -> None:
+    original = services.question_ask(author=asker, title="VPN qui coupe", body="Déjà posée")
+    hidden = services.question_ask(author=asker, title="Cachée", body="Masquée")
+    services.moderate(actor=moderator, action="hide", reason="Spam", question=hidden)
+    url = f"/community/questions/{question.pk}/duplicate"
+    # An unknown or hidden original gets the same 400, and nothing changes
+    for wrong in (999_999, hidden.pk, question.pk):
+        response = post(api(moderator), url, {"original_id": wrong})
+        assert response.status_code == 400, wrong
+    assert Question.objects.get(pk=question.pk).duplicate_of is None
+    # The original: closed, pointing to it
+    response = post(api(moderator), url, {"original_id": original.pk})
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["duplicate_of_id"]) == (
+        "closed",
+        original.pk,
+    )
+    # Not for its asker
+    response = post(
+        api(asker), f"/community/questions/{original.pk}/duplicate", {"original_id": question.pk}
+    )
+    assert response.status_code == 403

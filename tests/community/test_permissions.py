@@ -27,6 +27,7 @@ from relais.community.models import (
     Follow,
     Member,
     ModerationLog,
+    MonthlyPoints,
     Notification,
     Question,
     QuestionStatus,
@@ -43,7 +44,19 @@ from tests.matrix import load_matrix
 pytestmark = pytest.mark.django_db
 
 ROLES = ["nonmember", "author", "member", "moderator", "agent", "admin"]
-TRACKED = (Question, Answer, Comment, Revision, Vote, Follow, Flag, Notification, Member, Badge)
+TRACKED = (
+    Question,
+    Answer,
+    Comment,
+    Revision,
+    Vote,
+    MonthlyPoints,
+    Follow,
+    Flag,
+    Notification,
+    Member,
+    Badge,
+)
 
 
 def snapshot() -> list[Any]:
@@ -110,6 +123,14 @@ def world(db: Any) -> World:
 
 def _accept_beforehand(answer: Answer) -> None:
     Question.objects.filter(pk=answer.question_id).update(accepted_answer=answer)
+
+
+def _votes_beforehand(post: Question | Answer, world: World) -> Question | Answer:
+    """Every role holds a vote on `post` (written directly: some roles could not cast it)."""
+    target = {"question": post} if isinstance(post, Question) else {"answer": post}
+    for person in world.people.values():
+        Vote.objects.get_or_create(user=person, **target, defaults={"value": 1})  # type: ignore[misc]
+    return post
 
 
 def _question_with_accepted(world: World, question: Question) -> Question:
@@ -212,6 +233,11 @@ QUESTION_WAYS: dict[str, Way] = {
         lambda u, q, w: services.vote_cast(actor=u, question=q, value=1),
         lambda c, q, w: _json(c, "post", f"/api/v1/community/questions/{q.pk}/vote", {"value": 1}),
     ),
+    "unvote": Way(
+        lambda u, q, w: services.vote_cast(actor=u, question=q, value=0),
+        lambda c, q, w: c.delete(f"/api/v1/community/questions/{q.pk}/vote"),
+        prepare=_votes_beforehand,
+    ),
     "follow": Way(
         lambda u, q, w: services.follow_set(actor=u, question=q),
         lambda c, q, w: c.post(f"/api/v1/community/questions/{q.pk}/follow"),
@@ -223,7 +249,13 @@ QUESTION_WAYS: dict[str, Way] = {
         ),
     ),
     "close": Way(
-        lambda u, q, w: services.question_close_duplicate(question=q, original=w.original, actor=u)
+        lambda u, q, w: services.question_close_duplicate(question=q, original=w.original, actor=u),
+        lambda c, q, w: _json(
+            c,
+            "post",
+            f"/api/v1/community/questions/{q.pk}/duplicate",
+            {"original_id": w.original.pk},
+        ),
     ),
     "to_ticket": Way(
         lambda u, q, w: services.question_to_ticket(question=q, actor=u),
@@ -268,6 +300,11 @@ ANSWER_WAYS: dict[str, Way] = {
     "vote": Way(
         lambda u, a, w: services.vote_cast(actor=u, answer=a, value=1),
         lambda c, a, w: _json(c, "post", f"/api/v1/community/answers/{a.pk}/vote", {"value": 1}),
+    ),
+    "unvote": Way(
+        lambda u, a, w: services.vote_cast(actor=u, answer=a, value=0),
+        lambda c, a, w: c.delete(f"/api/v1/community/answers/{a.pk}/vote"),
+        prepare=_votes_beforehand,
     ),
     "accept": Way(
         lambda u, a, w: services.answer_accept(answer=a, actor=u),

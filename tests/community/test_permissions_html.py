@@ -21,6 +21,7 @@ from tests.community.test_permissions import (  # noqa: F401 (the `world` fixtur
     _accept_beforehand,
     _allowed,
     _question_with_accepted,
+    _votes_beforehand,
     snapshot,
     world,
 )
@@ -69,6 +70,10 @@ QUESTION: dict[str, Way] = {
     ),
     "comment": Way(lambda c, q, w: c.post(_q(q.pk, "commenter/"), {"body": "Précision"})),
     "vote": Way(lambda c, q, w: c.post(_q(q.pk, "voter/"), {"target": "question", "value": "1"})),
+    "unvote": Way(
+        lambda c, q, w: c.post(_q(q.pk, "voter/"), {"target": "question", "value": "0"}),
+        prepare=_votes_beforehand,
+    ),
     "follow": Way(lambda c, q, w: c.post(_q(q.pk, "suivre/"), {"following": "1"})),
     "flag": Way(lambda c, q, w: c.post(_q(q.pk, "signaler/"), {"reason": "spam"})),
     "close": Way(lambda c, q, w: c.post(_q(q.pk, "doublon/"), {"original": w.original.pk})),
@@ -97,6 +102,10 @@ ANSWER: dict[str, Way] = {
     ),
     "vote": Way(
         lambda c, a, w: c.post(_q(a.question_id, "voter/"), {"target": a.pk, "value": "1"})
+    ),
+    "unvote": Way(
+        lambda c, a, w: c.post(_q(a.question_id, "voter/"), {"target": a.pk, "value": "0"}),
+        prepare=_votes_beforehand,
     ),
     "accept": Way(lambda c, a, w: c.post(f"/entraide/reponses/{a.pk}/accepter/")),
     "flag": Way(

@@ -14,10 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from relais.accounts.models import User
 from relais.community import selectors, services
 from relais.community.choices import ModerationAction
-from relais.community.models import Question
+from relais.community.models import Answer, Question
 from relais.community.permissions import community_policy
-from tests.community.conftest import make_member
+from tests.community.conftest import fresh, make_member
 from tests.conftest import client_for
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +118,32 @@ def test_tag_list_matches_whole_tags_only(people):
     titles = {q.title for q in selectors.question_list(asker, tab="tag", tag="vpn")}
     assert titles == {"A"}
     assert {q.title for q in selectors.question_list(asker, tab="tag", tag="Teams")} == {"A"}
+
+
+def test_answers_scope_is_what_the_policy_allows_one_by_one(people):
+    """community_policy.answers_scope (written "not on a question hidden from the viewer")
+    lists exactly the answers `can(viewer, "view", answer)` allows."""
+    asker, other, third, _fourth = people
+    moderator = make_member(moderator=True)
+    shown = services.question_ask(author=asker, title="Visible", body="Texte.")
+    hidden = services.question_ask(author=asker, title="Cachée", body="Texte.")
+    answers = [
+        services.answer_post(question=question, author=author, body="Réponse")
+        for question in (shown, hidden)
+        for author in (other, third)
+    ]
+    services.moderate(question=hidden, actor=moderator, action=ModerationAction.HIDE, reason="x")
+    services.moderate(answer=answers[0], actor=moderator, action=ModerationAction.HIDE, reason="x")
+    outsider = UserFactory()
+    for viewer in (asker, other, third, moderator, outsider):
+        viewer = User.objects.get(pk=viewer.pk)
+        listed = set(community_policy.answers_scope(viewer))
+        allowed = {
+            a
+            for a in Answer.objects.select_related("question")
+            if community_policy.can(viewer, "view", a)
+        }
+        assert listed == allowed, viewer
+    # The asker sees the answers on their hidden question, not the hidden answer of others
+    assert set(community_policy.answers_scope(fresh(asker))) == set(answers[1:])
+    assert set(community_policy.answers_scope(fresh(other))) == {answers[0], answers[1]}

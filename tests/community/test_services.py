@@ -280,6 +280,8 @@ def test_mentions_notify_the_member_named(question: Question, helper: User, thir
         body="Voir avec @chloe.roux, et @ChloéRoux encore ; pas @inconnu ni a@b.fr",
     )
     assert Notification.objects.filter(user=third, kind=NotificationKind.MENTION).count() == 1
+    [mail] = mails_to(third.email)  # and by e-mail, through the outbox
+    assert f"/entraide/questions/{question.pk}/" in mail["text"]
     # A non-member is not notified
     UserFactory(email="zoe@relais.test", display_name="Zoé")
     services.comment_post(actor=helper, body="@zoe tu as vu ?", question=question)
@@ -335,7 +337,7 @@ def test_an_unanswered_question_alerts_the_support_team_once(
     assert services.questions_unanswered_alert() == 0
 
 
-def test_the_weekly_digest_is_plain_text_and_sent_once_a_week(
+def test_the_weekly_digest_escapes_user_text_and_is_sent_once_a_week(
     asker: User, helper: User, third: User
 ) -> None:
     services.follow_set(actor=helper, tag="VPN")
@@ -348,9 +350,14 @@ def test_the_weekly_digest_is_plain_text_and_sent_once_a_week(
     services.answer_post(question=answered, author=third, body="Oui")
     assert services.weekly_digest() == 1
     [mail] = mails_to(helper.email)
-    assert mail["html"] == ""  # no HTML part, so no user HTML can be rendered
-    assert title in mail["text"]  # the title as typed, text only
-    assert "onerror" not in mail["text"]  # bodies are not copied
+    assert title in mail["text"]  # the title as typed, in the text part
+    # The HTML part shows the title escaped: no tag typed by a user reaches the mail
+    escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; VPN &lt;b&gt;lent&lt;/b&gt;"
+    assert escaped in mail["html"]
+    assert "<script" not in mail["html"] and "<b>" not in mail["html"]
+    assert mail["html"].count("/entraide/questions/") == 1  # the unanswered one only
+    for part in (mail["text"], mail["html"]):
+        assert "onerror" not in part and "img src" not in part  # bodies are not copied
     assert "VPN répondu" not in mail["text"]
     assert mails_to(third.email) == []  # nothing unanswered in their tag
     assert services.weekly_digest() == 0

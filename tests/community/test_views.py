@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext
 
 from relais.accounts.choices import Role
@@ -258,6 +259,26 @@ def test_bad_input_keeps_what_was_typed_and_creates_nothing(asker):
     assert fr("Five keywords at most.") in html
     assert "field--error" in html
     assert Question.objects.count() == 0
+
+
+def test_a_new_member_past_the_hourly_limit_is_told_and_keeps_the_text(outsider):
+    services.member_join(user=outsider)
+    for n in range(services.NEW_MEMBER_POSTS_PER_HOUR):
+        services.question_ask(author=outsider, title=f"Question {n}", body="Texte")
+    response = client_for(outsider).post(
+        reverse("community:ask"),
+        {"title": "Encore une question", "body": "Le texte à garder.", "tags": ""},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Le texte à garder." in html
+    with translation.override("fr"):
+        message = gettext(
+            "New members may post %(limit)s questions and answers per hour; "
+            "please try again a little later."
+        ) % {"limit": services.NEW_MEMBER_POSTS_PER_HOUR}
+    assert escape(message) in html
+    assert Question.objects.filter(author=outsider).count() == services.NEW_MEMBER_POSTS_PER_HOUR
 
 
 # --- The question page ------------------------------------------------------------------
@@ -714,8 +735,12 @@ def test_joining_and_leaving_shows_the_member_count(outsider, asker):
     assert Member.objects.filter(pk=outsider.pk).exists()
     assert "2 collègues sont membres" in c.get(reverse("community:join")).content.decode()
 
+    # The list shows the count to everyone
+    assert "2 membres dans la chaîne" in c.get(reverse("community:list")).content.decode()
+
     c.post(reverse("community:join"), {"member": "0"})
     assert not Member.objects.filter(pk=outsider.pk).exists()
+    assert "1 membre dans la chaîne" in c.get(reverse("community:list")).content.decode()
 
 
 def test_the_profile_shows_reputation_and_contributions(asker, helper):

@@ -48,3 +48,15 @@ def test_demo_seeds_every_role_and_a_working_desk():
     reader = User.objects.get(email="collaborateur@relais.test")
     kinds = {hit.kind for hit in search("vpn", reader).hits}
     assert {"article", "question"} <= kinds
+
+    # The community's monthly points are what its votes and acceptances imply.
+    from relais.community.models import MonthlyPoints, Question, Vote
+    from relais.community.reputation import recount
+
+    recounted = recount(Vote.objects.all(), Question.objects.all())
+    assert recounted
+    assert {
+        (row.user_id, row.month): (row.points, row.accepted)
+        for row in MonthlyPoints.objects.all()
+        if row.points or row.accepted
+    } == {key: (t.points, t.accepted) for key, t in recounted.items()}

@@ -171,6 +171,10 @@ class ModerationIn(Schema):
     reason: str = Field(..., min_length=1, max_length=500)
 
 
+class DuplicateIn(Schema):
+    original_id: int
+
+
 class ModerationOut(Schema):
     action: ModerationAction
     target: str
@@ -598,6 +602,22 @@ def moderate_comment(request: HttpRequest, comment_id: int, payload: ModerationI
     return services.moderate(
         actor=current_user(request), action=payload.action, reason=payload.reason, comment=comment
     )
+
+
+@router.post(
+    "/community/questions/{question_id}/duplicate",
+    response={200: QuestionOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Close a question as a duplicate of another, which it then points to (moderators)",
+)
+def close_duplicate(request: HttpRequest, question_id: int, payload: DuplicateIn) -> Question:
+    question = _question(request, question_id)
+    original = Question.objects.filter(pk=payload.original_id).first()
+    if original is None:  # the same answer as for a question the caller may not see
+        raise ApiError(400, "No other question has this number.", "invalid_original")
+    services.question_close_duplicate(
+        question=question, original=original, actor=current_user(request)
+    )
+    return _detail(request, question_id)
 
 
 # -- IT in the loop -------------------------------------------------------------------------

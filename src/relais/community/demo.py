@@ -21,6 +21,7 @@ from relais.community.services import (
     answer_accept,
     answer_post,
     member_join,
+    points_rebuild,
     question_ask,
     question_close_duplicate,
     vote_cast,
@@ -835,6 +836,9 @@ def _seed_generated(
     Question.objects.filter(
         pk__in=[q.pk for q in question_dates], accepted_at__isnull=False
     ).update(accepted_at=F("last_activity_at"))
+    # Acceptances moved to past months: the monthly points and reputations are recounted
+    # from the rows (past months then show on the leaderboard).
+    points_rebuild()
     return questions, answers, accepted, votes
 
 

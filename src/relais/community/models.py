@@ -1,9 +1,10 @@
 """Entraide: staff ask, staff answer. Members, questions, answers, comments, edit history,
 votes, badges, following, notifications, flags and the moderation log.
 
-Counters (`score`, `answer_count`, `Member.reputation`) are caches derived from the rows they
-count; the services keep them exact (see relais.community.services) and
-`reputation_recompute` rebuilds a member's reputation from the votes and acceptances.
+Counters (`score`, `answer_count`, `Member.reputation`, `MonthlyPoints`) are caches derived
+from the rows they count; the services keep them exact in the transaction of each change (see
+relais.community.reputation for the rule) and `reputation_recompute` recounts a person's
+reputation from the votes and acceptances.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "Member",
     "ModerationAction",
     "ModerationLog",
+    "MonthlyPoints",
     "Notification",
     "NotificationKind",
     "Question",
@@ -184,6 +186,15 @@ class Answer(TimeStampedModel):
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
         ordering = ["created_at"]
+        indexes = [
+            # A person's answers, newest first, and their count (the profile): on
+            # PostgreSQL the visibility columns ride along, so the count reads the index only.
+            models.Index(
+                fields=["author", "-created_at"],
+                include=["is_hidden", "question"],
+                name="community_a_author",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.question_id}#{self.pk}"
@@ -298,6 +309,35 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.value:+d}"
+
+
+class MonthlyPoints(models.Model):
+    """Reputation a person earned in one month (see relais.community.reputation): the
+    leaderboards, the helper of the month, the reputation (the sum of the months) and the
+    profile's accepted-answer count read it. Kept by the services with every vote, vote
+    change or withdrawal, acceptance, un-acceptance and deletion; never edited by hand.
+    The direction is the person's, read at display time."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="community_months"
+    )
+    month = models.DateField(_("month"))  # its first day
+    points = models.IntegerField(_("points"), default=0)
+    accepted = models.IntegerField(_("accepted answers"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly points")
+        verbose_name_plural = _("monthly points")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "month"], name="community_points_once")
+        ]
+        indexes = [
+            # The leaderboard: a month's best first.
+            models.Index(fields=["month", "-points", "user"], name="community_points_board")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.month:%Y-%m}: {self.points}"
 
 
 class Badge(models.Model):

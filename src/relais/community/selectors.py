@@ -4,15 +4,15 @@ from the viewer's scope (community_policy): a question they may not see is a 404
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from relais.community.models import Answer, Badge, Comment, Member, Question, Vote
+from relais.community.models import Answer, Badge, Comment, Member, MonthlyPoints, Question
 from relais.community.permissions import community_policy, is_moderator
 
 TABS = ("newest", "unanswered", "top_week", "tag")
@@ -113,6 +113,12 @@ def member_count() -> int:
     return Member.objects.filter(user__is_active=True).count()
 
 
+def accepted_answer_count(user_id: int) -> int:
+    """The person's answers accepted on others' questions (the sum of their months)."""
+    total = MonthlyPoints.objects.filter(user_id=user_id).aggregate(n=Sum("accepted"))["n"]
+    return int(total or 0)
+
+
 @dataclass
 class Profile:
     member: Member | None
@@ -142,9 +148,7 @@ def member_profile(user: Any, viewer: Any = None) -> Profile:
         reputation=member.reputation if member else 0,
         question_count=questions.count(),
         answer_count=answers.count(),
-        accepted_count=Question.objects.filter(accepted_answer__author=user)
-        .exclude(author=user)
-        .count(),
+        accepted_count=accepted_answer_count(user.pk),
         badges=list(Badge.objects.filter(user=user)),
         recent_questions=list(questions.only(*LIST_FIELDS[:12]).order_by("-created_at")[:10]),
         recent_answers=list(
@@ -163,18 +167,12 @@ class LeaderboardRow:
     points: int
 
 
-def _month_bounds(month: str) -> tuple[datetime, datetime]:
+def _month_first(month: str) -> date:
     try:
         year, number = (int(part) for part in month.split("-"))
-        first = date(year, number, 1)
+        return date(year, number, 1)
     except (ValueError, TypeError) as exc:
         raise ValueError("month must be YYYY-MM") from exc
-    following = date(year + number // 12, number % 12 + 1, 1)
-    tz = timezone.get_current_timezone()
-    return (
-        datetime.combine(first, time.min, tzinfo=tz),
-        datetime.combine(following, time.min, tzinfo=tz),
-    )
 
 
 def current_month(today: date | None = None) -> str:
@@ -187,78 +185,40 @@ def previous_month(today: date) -> str:
     return f"{last.year:04d}-{last.month:02d}"
 
 
-# The leaderboard recounts a month of votes (~250 ms at 100,000 questions): it is cached, for a
-# minute for the current month and an hour for past months (which only change on deletions).
-LEADERBOARD_TTL_CURRENT = 60
-LEADERBOARD_TTL_PAST = 3600
-
-
 def leaderboard(
     month: str | date | None = None, direction_id: int | None = None, limit: int = 50
 ) -> list[LeaderboardRow]:
-    """Reputation gained in `month` ("YYYY-MM", default this month) from the votes cast and
-    the answers accepted in that month (same rule as the reputation), members only,
-    optionally of one direction (accounts.OrgUnit, its services included). Best first."""
-    from django.core.cache import cache
-
+    """Reputation gained in `month` ("YYYY-MM", default this month; see
+    relais.community.reputation), members only, optionally of one direction
+    (accounts.OrgUnit, its services included), best first (ties: the earliest person).
+    Read from `MonthlyPoints` on its (month, points) index: exact, whatever the volume."""
     if isinstance(month, date):
         month = current_month(month)
-    month = month or current_month()
-    key = f"community:leaderboard:{month}:{direction_id}:{limit}"
-    rows: list[LeaderboardRow] | None = cache.get(key)
-    if rows is None:
-        rows = _leaderboard(month, direction_id, limit)
-        ttl = LEADERBOARD_TTL_CURRENT if month == current_month() else LEADERBOARD_TTL_PAST
-        cache.set(key, rows, ttl)
-    return rows
-
-
-def _leaderboard(month: str, direction_id: int | None, limit: int) -> list[LeaderboardRow]:
-    from relais.accounts.models import User
-    from relais.community import services
-
-    start, end = _month_bounds(month)
-    votes = Vote.objects.filter(cast_at__gte=start, cast_at__lt=end)
-    points: dict[int, int] = {}
-    for author_id, up, down in (
-        votes.filter(answer__isnull=False)
-        .values("answer__author_id")
-        .annotate(up=Count("pk", filter=Q(value=1)), down=Count("pk", filter=Q(value=-1)))
-        .values_list("answer__author_id", "up", "down")
-    ):
-        points[author_id] = points.get(author_id, 0) + (
-            services.REPUTATION_ANSWER_UP * up + services.REPUTATION_ANSWER_DOWN * down
-        )
-    for author_id, up in (
-        votes.filter(question__isnull=False, value=1)
-        .values("question__author_id")
-        .annotate(up=Count("pk"))
-        .values_list("question__author_id", "up")
-    ):
-        points[author_id] = points.get(author_id, 0) + services.REPUTATION_QUESTION_UP * up
-    for author_id, accepted in (
-        Question.objects.filter(accepted_at__gte=start, accepted_at__lt=end)
-        .exclude(accepted_answer__author_id=F("author_id"))
-        .values("accepted_answer__author_id")
-        .annotate(n=Count("pk"))
-        .values_list("accepted_answer__author_id", "n")
-    ):
-        points[author_id] = points.get(author_id, 0) + services.REPUTATION_ACCEPTED * accepted
-    people = User.objects.filter(
-        pk__in=[pk for pk, value in points.items() if value > 0],
-        community_member__isnull=False,
-        is_active=True,
-    ).select_related("org_unit__parent")
+    first = _month_first(month or current_month())
+    rows = MonthlyPoints.objects.filter(
+        month=first,
+        points__gt=0,
+        user__is_active=True,
+        user__community_member__isnull=False,
+    )
     if direction_id is not None:
-        people = people.filter(Q(org_unit_id=direction_id) | Q(org_unit__parent_id=direction_id))
-    rows = [
-        LeaderboardRow(
-            user_id=person.pk,
-            display_name=person.display_name,
-            direction=person.org_unit.direction.name if person.org_unit else "",
-            points=points[person.pk],
+        rows = rows.filter(
+            Q(user__org_unit_id=direction_id) | Q(user__org_unit__parent_id=direction_id)
         )
-        for person in people
+    return [
+        LeaderboardRow(
+            user_id=user_id,
+            display_name=name,
+            direction=parent_name or unit_name or "",
+            points=points,
+        )
+        for user_id, name, unit_name, parent_name, points in rows.order_by(
+            "-points", "user_id"
+        ).values_list(
+            "user_id",
+            "user__display_name",
+            "user__org_unit__name",
+            "user__org_unit__parent__name",
+            "points",
+        )[:limit]
     ]
-    rows.sort(key=lambda row: (-row.points, row.user_id))
-    return rows[:limit]

@@ -6,7 +6,8 @@ services` then `services.question_ask(...)` keeps working:
 
 - members.py     joining, leaving, notification preferences
 - posts.py       questions, answers, comments (edits with revisions, acceptance, duplicates)
-- votes.py       votes, reputation (see its docstring for the rule) and badges
+- votes.py       votes, reputation and monthly points (the rule: relais.community.reputation),
+                 badges
 - notify.py      in-app and e-mail notifications, following questions and tags
 - moderation.py  flags and moderation (hide, lock, close, delete; logged with a reason)
 - desk.py        IT in the loop: question → ticket, answer → article, unanswered alerts
@@ -14,6 +15,12 @@ services` then `services.question_ask(...)` keeps working:
 - _common.py     limits, validation and helpers shared by the above
 """
 
+from relais.community.reputation import (
+    REPUTATION_ACCEPTED,
+    REPUTATION_ANSWER_DOWN,
+    REPUTATION_ANSWER_UP,
+    REPUTATION_QUESTION_UP,
+)
 from relais.community.services._common import (
     BODY_MAX_LENGTH,
     COMMENT_MAX_LENGTH,
@@ -21,10 +28,6 @@ from relais.community.services._common import (
     NEW_MEMBER_DAYS,
     NEW_MEMBER_POSTS_PER_HOUR,
     NEW_MEMBER_REPUTATION,
-    REPUTATION_ACCEPTED,
-    REPUTATION_ANSWER_DOWN,
-    REPUTATION_ANSWER_UP,
-    REPUTATION_QUESTION_UP,
     TEN_ACCEPTED,
     TITLE_MAX_LENGTH,
     ConflictError,
@@ -52,6 +55,8 @@ from relais.community.services.posts import (
 from relais.community.services.votes import (
     badges_award,
     helper_of_month_award,
+    points_rebuild,
+    points_recount,
     reputation_recompute,
     vote_cast,
 )
@@ -88,6 +93,8 @@ __all__ = [
     "member_set_notifications",
     "moderate",
     "notifications_mark_read",
+    "points_rebuild",
+    "points_recount",
     "question_ask",
     "question_close_duplicate",
     "question_edit",

@@ -17,18 +17,6 @@ if TYPE_CHECKING:
     from relais.accounts.models import User
 
 
-REPUTATION_ANSWER_UP = 10
-
-
-REPUTATION_ANSWER_DOWN = -2
-
-
-REPUTATION_QUESTION_UP = 5
-
-
-REPUTATION_ACCEPTED = 15
-
-
 COMMENT_MAX_LENGTH = 600
 
 

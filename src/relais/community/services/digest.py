@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -15,13 +14,14 @@ from relais.community.models import Follow, Member, Question
 from relais.community.services._common import DIGEST_MAX_QUESTIONS
 from relais.community.services.notify import _question_url
 
-if TYPE_CHECKING:
-    pass
-
 
 def weekly_digest(*, now: datetime | None = None) -> int:
     """Once per ISO week, each member who follows tags receives the unanswered questions in
-    those tags (plain text: no user HTML can reach a mail). Returns how many mails left."""
+    those tags: titles, keywords and links only (no body), as plain text and as HTML where
+    every user text is escaped by the template engine (no user HTML reaches a mail). Returns
+    how many mails left."""
+    from django.template.loader import render_to_string
+
     from relais.core.services import email_enqueue
     from relais.core.text import render_text
 
@@ -63,28 +63,28 @@ def weekly_digest(*, now: datetime | None = None) -> int:
             if not claimed or not questions or not user.email or not member.email_notifications:
                 continue
             with translation.override(user.language or settings.LANGUAGE_CODE):
-                text = render_text(
-                    "community/email/digest.txt",
-                    {
-                        "recipient": user,
-                        "tags": sorted(tags),
-                        "questions": [
-                            {
-                                "title": " ".join(q.title.split()),
-                                "tags": q.tags,
-                                "url": _question_url(q),
-                            }
-                            for q in questions
-                        ],
-                        "url": settings.SITE_URL + "/entraide/",
-                    },
-                )
+                context = {
+                    "recipient": user,
+                    "tags": sorted(tags),
+                    "questions": [
+                        {
+                            "title": " ".join(q.title.split()),
+                            "tags": q.tags,
+                            "url": _question_url(q),
+                        }
+                        for q in questions
+                    ],
+                    "url": settings.SITE_URL + "/entraide/",
+                }
+                text = render_text("community/email/digest.txt", context)
+                html = render_to_string("community/email/digest.html", context)
                 email_enqueue(
                     to=[user.email],
                     subject="[Entraide] "
                     + _("%(count)s unanswered questions in the keywords you follow")
                     % {"count": len(questions)},
                     text=text,
+                    html=html,
                 )
             sent += 1
     return sent

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from relais.community.models import Follow, Member
 from relais.community.permissions import forget_membership, member_of
-from relais.community.services.votes import reputation_recompute
+from relais.community.services.votes import _reputation_refresh
 from relais.core.permissions import is_active_user
 from relais.tickets.permissions import sees_everything
 
@@ -38,8 +38,8 @@ def member_join(*, user: User) -> Member:
         raise PermissionDenied
     member, created = Member.objects.get_or_create(user=user)
     forget_membership(user)
-    if created:
-        reputation_recompute(user)
+    if created:  # what they earned before joining, or in an earlier membership
+        _reputation_refresh({user.pk})
         member.refresh_from_db()
     return member
 
@@ -47,7 +47,7 @@ def member_join(*, user: User) -> Member:
 @transaction.atomic
 def member_leave(*, user: User) -> None:
     """Leave the community: posts stay; follows and the membership (with its moderator mark)
-    go. Reputation is recomputed from the rows if the person joins again."""
+    go. The monthly points stay, and make the reputation again if the person rejoins."""
     if not is_active_user(user):
         raise PermissionDenied
     Follow.objects.filter(user=user).delete()

@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relais.community.choices import FlagReason, ModerationAction, QuestionStatus
-from relais.community.models import Answer, Comment, Flag, ModerationLog, Question
+from relais.community.models import Answer, Comment, Flag, ModerationLog, Question, Vote
 from relais.community.permissions import community_policy
+from relais.community.reputation import recount
 from relais.community.services._common import _describe, _one_target, _require
-from relais.community.services.votes import _reputation_refresh
+from relais.community.services.votes import _points_apply
 
 if TYPE_CHECKING:
     from relais.accounts.models import User
@@ -122,15 +123,24 @@ def moderate(
 
 
 def _delete(target: Question | Answer | Comment) -> None:
-    """Delete a post and what hangs on it; the authors' reputation follows the removed votes
-    and acceptance."""
-    affected: set[int | None] = set()
+    """Delete a post and what hangs on it; the authors' points and reputation lose what its
+    votes and acceptance earned (recounted from those rows before they go)."""
     if isinstance(target, Question):
-        affected.add(target.author_id)
-        affected.update(target.answers.values_list("author_id", flat=True))
+        removed = recount(
+            Vote.objects.filter(Q(question=target) | Q(answer__question=target)),
+            Question.objects.filter(pk=target.pk),
+        )
         target.delete()
     elif isinstance(target, Answer):
-        affected.add(target.author_id)
+        removed = recount(
+            Vote.objects.filter(answer=target),
+            Question.objects.filter(pk=target.question_id, accepted_answer=target),
+        )
+        question = target.question  # locked by moderate()
+        if question.accepted_answer_id == target.pk:  # saved: its search entry follows
+            question.accepted_answer = None
+            question.accepted_at = None
+            question.save(update_fields=["accepted_answer", "accepted_at", "updated_at"])
         if not target.is_hidden:
             Question.objects.filter(pk=target.question_id).update(
                 answer_count=F("answer_count") - 1
@@ -138,7 +148,8 @@ def _delete(target: Question | Answer | Comment) -> None:
         target.delete()
     else:
         target.delete()
-    _reputation_refresh(affected)
+        return
+    _points_apply({key: -tally for key, tally in removed.items()})
 
 
 @transaction.atomic

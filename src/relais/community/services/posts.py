@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from relais.community.choices import ModerationAction, NotificationKind, QuestionStatus
 from relais.community.models import Answer, Comment, ModerationLog, Question
 from relais.community.permissions import community_policy
+from relais.community.reputation import Counts
 from relais.community.services._common import (
     COMMENT_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -31,7 +32,7 @@ from relais.community.services._common import (
 )
 from relais.community.services.members import _ensure_participant
 from relais.community.services.notify import _followers, _notify, _notify_mentions
-from relais.community.services.votes import _reputation_refresh, badges_award
+from relais.community.services.votes import _acceptance_changes, _points_apply, badges_award
 from relais.core.permissions import is_active_user
 
 if TYPE_CHECKING:
@@ -181,14 +182,20 @@ def answer_accept(*, answer: Answer, actor: User) -> Question:
         _require(community_policy.can(actor, "unaccept", question))
         return question
     _require(community_policy.can(actor, "accept", answer))
+    changes: Counts = {}
     previous = question.accepted_answer
+    if previous is not None:
+        _acceptance_changes(
+            changes, question=question, answer=previous, at=question.accepted_at, sign=-1
+        )
     question.accepted_answer = answer
     question.accepted_at = timezone.now()
     question.last_activity_at = question.accepted_at
     question.save(
         update_fields=["accepted_answer", "accepted_at", "last_activity_at", "updated_at"]
     )
-    _reputation_refresh({answer.author_id, previous.author_id if previous else None})
+    _acceptance_changes(changes, question=question, answer=answer, at=question.accepted_at, sign=1)
+    _points_apply(changes)
     _notify(NotificationKind.ACCEPTED, question, [answer.author], actor=actor)
     badges_award(answer.author)
     return question
@@ -199,11 +206,15 @@ def answer_unaccept(*, question: Question, actor: User) -> Question:
     locked = Question.objects.select_for_update(no_key=True).get(pk=question.pk)
     _require(community_policy.can(actor, "unaccept", locked))
     previous = locked.accepted_answer
+    changes: Counts = {}
+    if previous is not None:
+        _acceptance_changes(
+            changes, question=locked, answer=previous, at=locked.accepted_at, sign=-1
+        )
     locked.accepted_answer = None
     locked.accepted_at = None
     locked.save(update_fields=["accepted_answer", "accepted_at", "updated_at"])
-    if previous is not None:
-        _reputation_refresh({previous.author_id})
+    _points_apply(changes)
     return locked
 
 
