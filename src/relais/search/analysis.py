@@ -262,11 +262,11 @@ class Synonyms:
                 self._equivalents[key].update(k for k in single if k != key)
             for phrase in sources:
                 found = _query_words(phrase)
-                key = _canonical([w.key for w in found if w.key])
+                canonical = _canonical([w.key for w in found if w.key])
                 buckets = []
-                if key:
-                    self.max_words = max(self.max_words, len(key))
-                    buckets.append(self._expansions[key])
+                if canonical:
+                    self.max_words = max(self.max_words, len(canonical))
+                    buckets.append(self._expansions[canonical])
                 if any(not w.key for w in found):
                     strict = tuple(_strict_key(w) for w in found)
                     self.strict_max_words = max(self.strict_max_words, len(strict))
@@ -612,8 +612,8 @@ def _synonym_phrase(words: Sequence[_Phrase], i: int, synonyms: Synonyms) -> tup
         if expansions:
             # What the same words mean without their stop words still applies ("tel pro":
             # also what "pro" means).
-            keys = tuple(w.key for w in words[i : i + n] if w.key)
-            more = synonyms.expand_equivalent(keys) if keys else []
+            own = tuple(w.key for w in words[i : i + n] if w.key)
+            more = synonyms.expand_equivalent(own) if own else []
             best = (n, list(dict.fromkeys(expansions + more)))
             break
     if not words[i].key:

@@ -13,10 +13,15 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from relais.search.models import KNOWLEDGE_KINDS
+from relais.search.registry import OwnedScope
 
 _TERM = re.compile(r"^\w{1,100}$")
 # With a wide scope, this many times the wanted candidates are fetched, then filtered.
 POST_FILTER_FACTOR = 3
+# PostgreSQL, newest matches first: the newest entries of the kind are read this many at a
+# time (ids), and the text index alone answers once fewer matches than this remain.
+WINDOW = 20_000
+FEW_MATCHES = 5_000
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,10 @@ class Criteria:
     category_id: int | None = None
     restrict: QuerySet | None = None  # primary keys of the objects the user may find
     small_scope: bool = False  # `restrict` holds few objects: start from them (PostgreSQL)
+    # The same scope as owned objects plus others (PostgreSQL starts from the index), and the
+    # policy's queryset that checks what that finds.
+    owned: OwnedScope | None = None
+    verify: QuerySet | None = None
     limit: int = 200
 
 
@@ -69,12 +78,17 @@ def candidates(c: Criteria) -> list[int]:
     concepts = _clean(c.concepts)
     if not concepts:
         return []
+    postgres = connection.vendor == "postgresql"
+    if postgres and c.owned is not None and c.verify is not None:
+        return _postgres_owned(c, concepts)
     if c.restrict is not None and not c.small_scope:
         return _post_filtered(c)
     where, params = _filters(c)
-    if connection.vendor == "postgresql":
+    if postgres:
         if c.small_scope and c.restrict is not None:
             return _postgres_from_scope(c, concepts)
+        if c.newest_first and len(c.kinds) == 1:
+            return _postgres_newest(c, concepts, where, params)
         return _postgres(c, concepts, where, params)
     return _sqlite(c, concepts, where, params)
 
@@ -116,26 +130,120 @@ def _sqlite(c: Criteria, concepts: list[list[str]], where: str, params: list[Any
         return [row[0] for row in cursor.fetchall()]
 
 
-def _postgres(c: Criteria, concepts: list[list[str]], where: str, params: list[Any]) -> list[int]:
+def _tsquery(c: Criteria, concepts: list[list[str]]) -> str:
     joiner = " & " if c.require_all else " | "
-    tsquery = joiner.join("(" + " | ".join(f"'{t}'" for t in alts) + ")" for alts in concepts)
+    return joiner.join("(" + " | ".join(f"'{t}'" for t in alts) + ")" for alts in concepts)
+
+
+def _postgres(c: Criteria, concepts: list[list[str]], where: str, params: list[Any]) -> list[int]:
     # Only constants and placeholders are interpolated (see _filters).
     sql = (
         "SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
         f"WHERE e.tsv @@ q AND {where} "
-        # Newest first by `updated_at`, which no index orders: an index walk in id order with
-        # the text condition as a filter looks cheap to the planner and scans the whole table
-        # when few rows match (measured: 0.9 s at 1M tickets); sorting the matches is bounded.
-        + (
-            "ORDER BY e.updated_at DESC, e.id DESC "
-            if c.newest_first
-            else "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id "
-        )
+        + ("ORDER BY e.id DESC " if c.newest_first else "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id ")
         + "LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [tsquery, *params, c.limit])
+        cursor.execute(sql, [_tsquery(c, concepts), *params, c.limit])
         return [row[0] for row in cursor.fetchall()]
+
+
+def _postgres_newest(
+    c: Criteria, concepts: list[list[str]], where: str, params: list[Any]
+) -> list[int]:
+    """The newest `c.limit` matches (highest ids first, as FTS5 gives them on SQLite), read
+    from the newest entries backwards.
+
+    The text index alone would return every match (a common word: tens of thousands of
+    tickets), each read from the table to keep the newest. So the newest WINDOW entries of
+    the kind are searched first (an id range: bounded work whatever the word); if short of
+    matches, the rate found there tells how many remain: a wider window if many, else the
+    text index alone for the rest (`e.id + 0` keeps the planner off the id order, which for a
+    rare word would walk the whole table).
+    """
+    kind = c.kinds[0]  # checked by _filters
+    tsquery = _tsquery(c, concepts)
+    found: list[int] = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT max(id) FROM search_searchentry WHERE kind = '{kind}'"  # noqa: S608
+        )
+        high = cursor.fetchone()[0]
+        window = WINDOW
+        while high is not None and len(found) < c.limit:
+            need = c.limit - len(found)
+            low = high - window
+            if low <= 0:
+                found += _postgres_page(cursor, tsquery, where, params, "e.id <= %s", [high], need)
+                break
+            rows = _postgres_page(
+                cursor, tsquery, where, params, "e.id > %s AND e.id <= %s", [low, high], need
+            )
+            found += rows
+            rate, high = len(rows) / window, low
+            if len(found) < c.limit and rate * high <= FEW_MATCHES:
+                found += _postgres_page(
+                    cursor, tsquery, where, params, "e.id + 0 <= %s", [high], c.limit - len(found)
+                )
+                break
+            window = min(high, int((c.limit - len(found)) / rate * 1.5)) if rate else high
+    return found
+
+
+def _postgres_page(
+    cursor: Any,
+    tsquery: str,
+    where: str,
+    params: list[Any],
+    id_range: str,
+    range_params: list[Any],
+    limit: int,
+) -> list[int]:
+    # Only constants and placeholders are interpolated (see _filters).
+    cursor.execute(
+        "SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
+        f"WHERE e.tsv @@ q AND {where} AND {id_range} ORDER BY e.id DESC LIMIT %s",
+        [tsquery, *params, *range_params, limit],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _postgres_owned(c: Criteria, concepts: list[list[str]]) -> list[int]:
+    """A collaborator's newest matches, found through the index: the entries they own (the
+    ticket GIN index holds the text and the owners, so it returns only their matches) and
+    the few others of their scope (watched), then checked against the policy's queryset."""
+    assert c.owned is not None and c.verify is not None
+    where, params = _filters(c, with_restrict=False)
+    others_sql, others_params = "", []
+    if c.owned.others is not None:
+        others = c.owned.others.order_by()
+        sub_sql, sub_params = others.query.get_compiler(using=others.db).as_sql()
+        # Only constants and placeholders are interpolated (see _filters); the others are the
+        # source's queryset compiled by the ORM.
+        others_sql = (
+            " UNION SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
+            f"WHERE e.tsv @@ q AND {where} AND e.object_id IN ({sub_sql})"
+        )
+        others_params = [_tsquery(c, concepts), *params, *sub_params]
+    sql = (
+        "SELECT id FROM (SELECT e.id FROM search_searchentry e, "  # noqa: S608
+        "to_tsquery('simple', %s) q WHERE e.tsv @@ q "
+        # The very expression of the ticket GIN index (migration 0006).
+        "AND string_to_array(e.owners, ' ')::bigint[] @> ARRAY[%s]::bigint[] "
+        f"AND {where}{others_sql}) found ORDER BY id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [_tsquery(c, concepts), c.owned.owner_id, *params, *others_params, c.limit]
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return []
+    from relais.search.models import SearchEntry
+
+    objects = dict(SearchEntry.objects.filter(id__in=ids).values_list("id", "object_id"))
+    allowed = set(c.verify.filter(pk__in=set(objects.values())).values_list("pk", flat=True))
+    return [i for i in ids if objects.get(i) in allowed]
 
 
 def _postgres_from_scope(c: Criteria, concepts: list[list[str]]) -> list[int]:
@@ -146,8 +254,7 @@ def _postgres_from_scope(c: Criteria, concepts: list[list[str]]) -> list[int]:
     restrict = c.restrict.order_by() if c.restrict is not None else None
     assert restrict is not None
     scope_sql, scope_params = restrict.query.get_compiler(using=restrict.db).as_sql()
-    joiner = " & " if c.require_all else " | "
-    tsquery = joiner.join("(" + " | ".join(f"'{t}'" for t in alts) + ")" for alts in concepts)
+    tsquery = _tsquery(c, concepts)
     # Only constants and placeholders are interpolated (see _filters); the scope is the
     # policy's queryset compiled by the ORM.
     sql = (
@@ -155,11 +262,7 @@ def _postgres_from_scope(c: Criteria, concepts: list[list[str]]) -> list[int]:
         "SELECT e.id FROM scope s JOIN search_searchentry e ON e.object_id = s.pk, "
         "to_tsquery('simple', %s) q "
         f"WHERE e.tsv @@ q AND {where} "
-        + (
-            "ORDER BY e.updated_at DESC, e.id DESC "
-            if c.newest_first
-            else "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id "
-        )
+        + ("ORDER BY e.id DESC " if c.newest_first else "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id ")
         + "LIMIT %s"
     )
     with connection.cursor() as cursor:

@@ -236,6 +236,7 @@ def search(
         if source.kind in KNOWLEDGE_KINDS:
             continue
         allowed = source.restrict_ids(user)
+        owned = source.owned_scope(user)
         criteria = backends.Criteria(
             kinds=[source.kind],
             concepts=concepts,
@@ -245,6 +246,8 @@ def search(
             category_id=category_id,
             restrict=allowed,
             small_scope=source.small_scope(user),
+            owned=owned,
+            verify=None if owned is None else source.restrict(user),
             limit=CANDIDATES // 2,
         )
         found += _ranked(analysed, criteria, k.stats, limit)
