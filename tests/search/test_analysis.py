@@ -212,3 +212,10 @@ def test_verb_forms_snowball_stems_apart_find_each_other():
     assert {"recev", "recu"} <= alternatives("je reçois")
     # Forms absent from the index add nothing.
     assert _alternatives(analyse_query("moment", Synonyms([]), vocabulary), 0) == {"moment"}
+
+
+def test_phrase_reduced_to_one_word_by_its_stop_words_needs_them():
+    synonyms = Synonyms.from_lines(["intranet | le fil", "service desk | help desk"])
+    assert "intranet" in query_terms(analyse_query("le fil", synonyms))
+    assert "intranet" not in query_terms(analyse_query("fil du casque", synonyms))
+    assert "servic desk" not in query_terms(analyse_query("desk phone", synonyms))

@@ -264,7 +264,9 @@ class Synonyms:
                 found = _query_words(phrase)
                 canonical = _canonical([w.key for w in found if w.key])
                 buckets = []
-                if canonical:
+                # A phrase reduced to one word by its stop words ("le fil", "help desk") only
+                # matches word for word: "fil" or "desk" alone mean other things.
+                if canonical and (len(canonical) > 1 or all(w.key for w in found)):
                     self.max_words = max(self.max_words, len(canonical))
                     buckets.append(self._expansions[canonical])
                 if any(not w.key for w in found):

@@ -7,6 +7,14 @@ from django.db import migrations
 REPLACED = {
     # "file" is a queue in French (file d'attente) and stems like "fil" (the intranet).
     "fichier | document | doc | file": "fichier | document | doc",
+    # Hyphenated, these stay one word: "rendez vous" was "rend" (rendre), "sous traitant"
+    # "trait" (traitement).
+    "rendez vous | rdv | reunion | meeting | invitation": (
+        "rendez-vous | rdv | reunion | meeting | invitation"
+    ),
+    "prestataire | externe | exterieur | fournisseur | partenaire | sous traitant | invite | "
+    "invites": "prestataire | externe | exterieur | fournisseur | partenaire | sous-traitant | "
+    "invite | invites",
 }
 ADDED = [
     "suspect | suspecte | douteux | douteuse | louche | frauduleux | frauduleuse | faux | "
