@@ -61,7 +61,6 @@ def test_tickets_come_newest_first_read_backwards_from_the_newest(
     """The windows of the PostgreSQL plan (tiny here, so that every branch runs) give the
     newest matches, exactly as SQLite's FTS5 does."""
     monkeypatch.setattr(backends, "WINDOW", window)
-    monkeypatch.setattr(backends, "FEW_MATCHES", 1)
     titles = ["Scanner en panne", "Écran noir", "Scanner lent", "Clavier"] * 3 + ["Vieux fax"]
     tickets = [open_ticket(requester, vpn_category, title=t) for t in reversed(titles)]
     entries = dict(SearchEntry.objects.filter(kind="ticket").values_list("object_id", "id"))
@@ -83,3 +82,7 @@ def test_tickets_come_newest_first_read_backwards_from_the_newest(
     # Found only in the oldest entry: nothing among the newest, then the text index alone.
     assert newest("fax", 5) == [entries[tickets[0].pk]]
     assert newest("inconnu", 5) == []
+    # A phrase needs all its words ("scanner lent", not any scanner).
+    assert newest("scann lent", 50) == [
+        entries[t.pk] for t in reversed(tickets) if t.title == "Scanner lent"
+    ]

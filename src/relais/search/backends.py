@@ -18,16 +18,16 @@ from relais.search.registry import OwnedScope
 _TERM = re.compile(r"^\w{1,100}$")
 # With a wide scope, this many times the wanted candidates are fetched, then filtered.
 POST_FILTER_FACTOR = 3
-# PostgreSQL, newest matches first: the newest entries of the kind are read this many at a
-# time (ids), and the text index alone answers once fewer matches than this remain.
-WINDOW = 20_000
-FEW_MATCHES = 5_000
+# PostgreSQL, newest matches first: the newest entries of the kind read row by row (ids).
+WINDOW = 5_000
 
 
 @dataclass(frozen=True)
 class Criteria:
     kinds: Sequence[str]  # all in one group: knowledge kinds, or ("ticket",)
-    concepts: Sequence[Sequence[str]]  # alternatives per query concept
+    # Alternatives per query concept; an alternative of several words (separated by a space)
+    # needs them all.
+    concepts: Sequence[Sequence[str]]
     require_all: bool  # every concept must match (AND of ORs) instead of any term
     # Tickets: the most recent matches (the engine ranks them); knowledge: the best by the
     # engine's own score.
@@ -44,8 +44,16 @@ class Criteria:
 
 
 def _clean(concepts: Sequence[Sequence[str]]) -> list[list[str]]:
-    cleaned = [[t for t in alts if _TERM.match(t)] for alts in concepts]
+    cleaned = [
+        [t for t in alts if t and all(_TERM.match(w) for w in t.split(" "))] for alts in concepts
+    ]
     return [alts for alts in cleaned if alts]
+
+
+def _alternative(term: str, quote: str, joiner: str) -> str:
+    """One alternative in the engine's query syntax: a word, or all the words of a phrase."""
+    words = [f"{quote}{w}{quote}" for w in term.split(" ")]
+    return words[0] if len(words) == 1 else "(" + joiner.join(words) + ")"
 
 
 def _filters(c: Criteria, *, with_restrict: bool = True) -> tuple[str, list[Any]]:
@@ -113,7 +121,9 @@ def _post_filtered(c: Criteria) -> list[int]:
 def _sqlite(c: Criteria, concepts: list[list[str]], where: str, params: list[Any]) -> list[int]:
     table = "search_fts_knowledge" if c.kinds[0] in KNOWLEDGE_KINDS else "search_fts_ticket"
     joiner = " AND " if c.require_all else " OR "
-    match = joiner.join("(" + " OR ".join(f'"{t}"' for t in alts) + ")" for alts in concepts)
+    match = joiner.join(
+        "(" + " OR ".join(_alternative(t, '"', " AND ") for t in alts) + ")" for alts in concepts
+    )
     # Only constants and placeholders are interpolated (table names, `_filters` output).
     sql = (
         f"SELECT e.id FROM {table} JOIN search_searchentry e ON e.id = {table}.rowid "  # noqa: S608
@@ -132,7 +142,9 @@ def _sqlite(c: Criteria, concepts: list[list[str]], where: str, params: list[Any
 
 def _tsquery(c: Criteria, concepts: list[list[str]]) -> str:
     joiner = " & " if c.require_all else " | "
-    return joiner.join("(" + " | ".join(f"'{t}'" for t in alts) + ")" for alts in concepts)
+    return joiner.join(
+        "(" + " | ".join(_alternative(t, "'", " & ") for t in alts) + ")" for alts in concepts
+    )
 
 
 def _postgres(c: Criteria, concepts: list[list[str]], where: str, params: list[Any]) -> list[int]:
@@ -154,56 +166,64 @@ def _postgres_newest(
     """The newest `c.limit` matches (highest ids first, as FTS5 gives them on SQLite), read
     from the newest entries backwards.
 
-    The text index alone would return every match (a common word: tens of thousands of
-    tickets), each read from the table to keep the newest. So the newest WINDOW entries of
-    the kind are searched first (an id range: bounded work whatever the word); if short of
-    matches, the rate found there tells how many remain: a wider window if many, else the
-    text index alone for the rest (`e.id + 0` keeps the planner off the id order, which for a
-    rare word would walk the whole table).
+    The text index returns every match of every word before anything is sorted (a common
+    word: tens of thousands of tickets, each then read from the table). So, in at most three
+    steps, each bounded:
+    1. the newest WINDOW entries of the kind, newest first, the text tested on each row until
+       enough match (a common word stops early);
+    2. if short, the rate found there sizes an id range expected to hold twice the missing
+       matches, searched through the text index within that range;
+    3. if still short, the text index alone for the rest (few matches are left by then).
     """
     kind = c.kinds[0]  # checked by _filters
     tsquery = _tsquery(c, concepts)
-    found: list[int] = []
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT max(id) FROM search_searchentry WHERE kind = '{kind}'"  # noqa: S608
         )
         high = cursor.fetchone()[0]
-        window = WINDOW
-        while high is not None and len(found) < c.limit:
+        if high is None:
+            return []
+        low = max(high - WINDOW, 0)
+        # `tsv || ''` hides the text from the GIN index: the planner walks the ids.
+        found = _postgres_page(
+            cursor,
+            tsquery,
+            f"(e.tsv || ''::tsvector) @@ q AND {where} AND e.id > %s AND e.id <= %s",
+            [*params, low, high],
+            c.limit,
+        )
+        if len(found) < c.limit and low > 0 and found:
             need = c.limit - len(found)
-            low = high - window
-            if low <= 0:
-                found += _postgres_page(cursor, tsquery, where, params, "e.id <= %s", [high], need)
-                break
-            rows = _postgres_page(
-                cursor, tsquery, where, params, "e.id > %s AND e.id <= %s", [low, high], need
+            high, low = low, max(low - int(2 * need * WINDOW / len(found)), 0)
+            found += _postgres_page(
+                cursor,
+                tsquery,
+                f"e.tsv @@ q AND {where} AND e.id > %s AND e.id <= %s",
+                [*params, low, high],
+                need,
             )
-            found += rows
-            rate, high = len(rows) / window, low
-            if len(found) < c.limit and rate * high <= FEW_MATCHES:
-                found += _postgres_page(
-                    cursor, tsquery, where, params, "e.id + 0 <= %s", [high], c.limit - len(found)
-                )
-                break
-            window = min(high, int((c.limit - len(found)) / rate * 1.5)) if rate else high
+        if len(found) < c.limit and low > 0:
+            # `e.id + 0` hides the id order from the planner, which would otherwise walk the
+            # whole table for a rare word.
+            found += _postgres_page(
+                cursor,
+                tsquery,
+                f"e.tsv @@ q AND {where} AND e.id + 0 <= %s",
+                [*params, low],
+                c.limit - len(found),
+            )
     return found
 
 
 def _postgres_page(
-    cursor: Any,
-    tsquery: str,
-    where: str,
-    params: list[Any],
-    id_range: str,
-    range_params: list[Any],
-    limit: int,
+    cursor: Any, tsquery: str, condition: str, params: list[Any], limit: int
 ) -> list[int]:
     # Only constants and placeholders are interpolated (see _filters).
     cursor.execute(
         "SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
-        f"WHERE e.tsv @@ q AND {where} AND {id_range} ORDER BY e.id DESC LIMIT %s",
-        [tsquery, *params, *range_params, limit],
+        f"WHERE {condition} ORDER BY e.id DESC LIMIT %s",
+        [tsquery, *params, limit],
     )
     return [row[0] for row in cursor.fetchall()]
 
