@@ -105,17 +105,21 @@ def _post_filtered(c: Criteria) -> list[int]:
     """A wide scope (an agent's teams): the newest matches first, then only those in scope,
     checked by primary key — instead of testing every match against the whole scope, which
     the database would first build as a set of hundreds of thousands of rows."""
-    from relais.search.models import SearchEntry
-
     assert c.restrict is not None
     wide = replace(c, restrict=None, limit=c.limit * POST_FILTER_FACTOR)
-    ids = candidates(wide)
+    return _in_scope(candidates(wide), c.restrict)[: c.limit]
+
+
+def _in_scope(ids: list[int], scope: QuerySet) -> list[int]:
+    """The entries of `ids` whose object is in `scope`, in order. The scope is asked about
+    these objects only: the database checks each by primary key."""
     if not ids:
         return []
+    from relais.search.models import SearchEntry
+
     objects = dict(SearchEntry.objects.filter(id__in=ids).values_list("id", "object_id"))
-    # The scope asked about these objects only: the database checks each by primary key.
-    in_scope = set(c.restrict.filter(pk__in=set(objects.values())).values_list("pk", flat=True))
-    return [i for i in ids if objects.get(i) in in_scope][: c.limit]
+    allowed = set(scope.filter(pk__in=set(objects.values())).values_list("pk", flat=True))
+    return [i for i in ids if objects.get(i) in allowed]
 
 
 def _sqlite(c: Criteria, concepts: list[list[str]], where: str, params: list[Any]) -> list[int]:
@@ -257,13 +261,7 @@ def _postgres_owned(c: Criteria, concepts: list[list[str]]) -> list[int]:
             sql, [_tsquery(c, concepts), c.owned.owner_id, *params, *others_params, c.limit]
         )
         ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
-        return []
-    from relais.search.models import SearchEntry
-
-    objects = dict(SearchEntry.objects.filter(id__in=ids).values_list("id", "object_id"))
-    allowed = set(c.verify.filter(pk__in=set(objects.values())).values_list("pk", flat=True))
-    return [i for i in ids if objects.get(i) in allowed]
+    return _in_scope(ids, c.verify)
 
 
 def _postgres_from_scope(c: Criteria, concepts: list[list[str]]) -> list[int]:
