@@ -167,7 +167,8 @@ def seed_tickets(count: int, database: str) -> float:
     ]  # fmt: skip
     entry_columns = [
         "kind", "object_id", "audience", "category_id", "title", "text", "url", "terms_title",
-        "terms_tags", "terms_body", "length_title", "length_tags", "length_body", "updated_at",
+        "terms_tags", "terms_body", "length_title", "length_tags", "length_body", "owners",
+        "updated_at",
     ]  # fmt: skip
     analysed: dict[str, list[str]] = {}
 
@@ -195,7 +196,7 @@ def seed_tickets(count: int, database: str) -> float:
             entry = [
                 "ticket", index, "private", category, f"{reference} · {title}", description,
                 f"/demandes/{reference}/", " ".join(title_terms), "", " ".join(body_terms),
-                len(title_terms), 0, len(body_terms), created,
+                len(title_terms), 0, len(body_terms), str(requester), created,
             ]  # fmt: skip
             yield ticket, entry
 
@@ -215,9 +216,9 @@ def seed_tickets(count: int, database: str) -> float:
             ) as copy:
                 for entry in entries:
                     copy.write_row(entry)
-            raw.execute(
-                "CREATE INDEX search_entry_ticket_gin ON search_searchentry USING gin (tsv) "
-                "WHERE kind = 'ticket'"
+            raw.execute(  # as in migration 0006
+                "CREATE INDEX search_entry_ticket_gin ON search_searchentry "
+                "USING gin (tsv, (string_to_array(owners, ' ')::bigint[])) WHERE kind = 'ticket'"
             )
             # VACUUM too: a bulk load leaves the visibility map empty, so counts cannot be
             # answered from the indexes alone until autovacuum passes (queue page 194 → 30 ms).

@@ -138,3 +138,84 @@ def test_without_prefix_the_last_word_is_taken_as_typed():
     vocabulary = MemoryVocabulary({"imprim": 12, "impress": 30, "impr": 1})
     query = analyse_query("impr", Synonyms([]), vocabulary)
     assert _alternatives(query, 0) == {"impr"}
+
+
+def test_phrase_of_stop_words_matches_word_for_word():
+    synonyms = Synonyms.from_lines(
+        ["télétravail | chez moi", "intranet | le fil", "qqn | quelqu'un"]
+    )
+    query = analyse_query("bloqué chez moi", synonyms)
+    assert "teletravail" in _alternatives(query, 1)
+    # "moi" alone, or "un" out of "quelqu'un", is no phrase.
+    assert query_terms(analyse_query("un écran pour moi", synonyms)) == {"ecran"}
+
+
+def test_phrase_with_a_stop_word_keeps_what_its_other_words_mean():
+    synonyms = Synonyms.from_lines(["intranet | le fil", "fil | câble"])
+    query = analyse_query("le fil s'affiche mal", synonyms)
+    assert {"fil", "intranet", "cabl"} <= _alternatives(query, 0)
+
+
+def test_phrase_is_found_with_a_synonym_of_one_of_its_words():
+    synonyms = Synonyms.from_lines(
+        ["configuration | config", "mise en service | première configuration"]
+    )
+    query = analyse_query("nouveau smartphone première config", synonyms)
+    assert "mis servic" in query_terms(query)
+    assert len(query.concepts) == 3
+
+
+def test_two_synonyms_side_by_side_are_not_a_phrase_of_their_group():
+    synonyms = Synonyms.from_lines(["imprimante | copieur | imprimante multifonction"])
+    query = analyse_query("imprimer sur l'imprimante", synonyms)
+    assert len(query.concepts) == 2
+
+
+def test_words_of_the_dictionary_are_not_repaired():
+    vocabulary = MemoryVocabulary({"faut": 40, "sit": 3})
+    synonyms = Synonyms.from_lines(["phishing | faux mail"])
+    query = analyse_query("faux site", synonyms, vocabulary)
+    assert _alternatives(query, 0) == {"faux"}
+    assert query.suggestion is None
+
+
+def test_drive_letter_is_a_drive():
+    synonyms = Synonyms.from_lines(["lecteur réseau | lecteur p"])
+    query = analyse_query("P: a disparu", synonyms)
+    assert "lecteur reseau" in _alternatives(query, 0)
+    assert "lecteur" not in query_terms(analyse_query("C:\\temp", synonyms))
+
+
+def test_plural_and_singular_find_each_other_where_snowball_differs():
+    assert stem("photos") != stem("photo")  # why the query needs the other form
+    vocabulary = MemoryVocabulary({"photo": 3, "connex": 2, "connexion": 9})
+    assert _alternatives(analyse_query("photos", Synonyms([]), vocabulary), 0) == {
+        "photos",
+        "photo",
+    }
+    assert _alternatives(analyse_query("connexion", Synonyms([]), vocabulary), 0) == {
+        "connexion",
+        "connex",
+    }
+
+
+def test_verb_forms_snowball_stems_apart_find_each_other():
+    vocabulary = MemoryVocabulary({"fonction": 8, "fonctionnent": 2, "recev": 3, "recu": 4})
+    assert {"fonction", "fonctionnent"} <= _alternatives(
+        analyse_query("fonctionnent", Synonyms([]), vocabulary), 0
+    )
+
+    def alternatives(text):
+        return _alternatives(analyse_query(text, Synonyms([]), vocabulary), 0)
+
+    assert "fonctionnent" in alternatives("fonctionne")
+    assert {"recev", "recu"} <= alternatives("je reçois")
+    # Forms absent from the index add nothing.
+    assert _alternatives(analyse_query("moment", Synonyms([]), vocabulary), 0) == {"moment"}
+
+
+def test_phrase_reduced_to_one_word_by_its_stop_words_needs_them():
+    synonyms = Synonyms.from_lines(["intranet | le fil", "service desk | help desk"])
+    assert "intranet" in query_terms(analyse_query("le fil", synonyms))
+    assert "intranet" not in query_terms(analyse_query("fil du casque", synonyms))
+    assert "servic desk" not in query_terms(analyse_query("desk phone", synonyms))

@@ -270,3 +270,30 @@ def test_visible_ids_is_the_scope_for_every_role(people, ticket, vpn_category, t
         expected = set(policy.scope(user).values_list("pk", flat=True))
         assert set(policy.visible_ids(user).values_list("pk", flat=True)) == expected, name
     assert len(set(policy.visible_ids(collaborator).values_list("pk", flat=True))) == 2
+
+
+def test_search_owned_scope_is_the_scope_of_a_collaborator(
+    people, ticket, vpn_category, team_agent
+):
+    """The search finds a collaborator's tickets as "owned (requester, opener) or watched":
+    exactly their scope; the desk gets no such shortcut."""
+    from relais.search.registry import source
+    from relais.tickets.permissions import TicketPolicy
+    from relais.tickets.services import ticket_watch
+    from tests.tickets.conftest import open_ticket
+
+    collaborator = people["collaborator"]
+    open_ticket(collaborator, vpn_category, title="Le sien")
+    watched = open_ticket(people["requester"], vpn_category, title="Suivi")
+    ticket_watch(ticket=watched, actor=team_agent, watcher=collaborator)
+    tickets = source("ticket")
+    owned = tickets.owned_scope(collaborator)
+    assert owned is not None and owned.owner_id == collaborator.pk
+    by_owner = {
+        t.pk
+        for t in TicketPolicy().scope(people["supervisor"])
+        if collaborator.pk in (t.requester_id, t.created_by_id)
+    }
+    others = set(owned.others.values_list("ticket_id", flat=True))
+    assert by_owner | others == set(TicketPolicy().scope(collaborator).values_list("pk", flat=True))
+    assert tickets.owned_scope(team_agent) is None

@@ -204,6 +204,11 @@ def _canonical(keys: Sequence[str]) -> tuple[str, ...]:
     return (*words, _NEGATION_MARK) if len(words) < len(keys) else words
 
 
+def _strict_key(word: _Phrase) -> str:
+    """Key of a word in a phrase matched word for word: a stop word keeps its text."""
+    return word.key or "~" + word.text
+
+
 def _key(word: str) -> str:
     """Matching key of a word inside a synonym phrase: its stem, a negation marker or ""."""
     if word in _NEGATIONS:
@@ -235,40 +240,87 @@ class Synonyms:
     def __init__(self, groups: Iterable[Sequence[str]]) -> None:
         # phrase key (tuple of word keys) -> alternative phrases (as index-term strings)
         self._expansions: dict[tuple[str, ...], dict[str, None]] = defaultdict(dict)
+        # The same for phrases holding stop words, keyed on every word as written ("chez
+        # moi", "le fil", "tel"): such a phrase only matches word for word, so its stop
+        # words can carry the meaning without making every "le" or "moi" a synonym.
+        self._strict: dict[tuple[str, ...], dict[str, None]] = defaultdict(dict)
+        # word key -> the one-word keys of its equivalence groups ("config" -> "configur"):
+        # phrases are also looked up with their words replaced ("premiere config").
+        self._equivalents: dict[str, set[str]] = defaultdict(set)
+        # Keys of every word the dictionary knows: never "repaired" as a typo.
+        self._known: set[str] = set()
         self.max_words = 1
+        self.strict_max_words = 0
         for group in groups:
-            sources, targets = self._split_group(group)
+            sources, targets, one_way = self._split_group(group)
             analysed = [" ".join(_phrase_terms(p)) for p in targets]
             alternatives = list(dict.fromkeys(a for a in analysed if a))
+            words = [_query_words(p) for p in targets]
+            self._known.update(w.key for phrase in words for w in phrase if w.key)
+            single = [] if one_way else [p[0].key for p in words if len(p) == 1 and p[0].key]
+            for key in single:
+                self._equivalents[key].update(k for k in single if k != key)
             for phrase in sources:
-                key = self._phrase_key(phrase)
-                if not key:
-                    continue
-                self.max_words = max(self.max_words, len(key))
-                bucket = self._expansions[key]
-                for alternative in alternatives:
-                    bucket[alternative] = None
+                found = _query_words(phrase)
+                canonical = _canonical([w.key for w in found if w.key])
+                buckets = []
+                # A phrase reduced to one word by its stop words ("le fil", "help desk") only
+                # matches word for word: "fil" or "desk" alone mean other things.
+                if canonical and (len(canonical) > 1 or all(w.key for w in found)):
+                    self.max_words = max(self.max_words, len(canonical))
+                    buckets.append(self._expansions[canonical])
+                if any(not w.key for w in found):
+                    strict = tuple(_strict_key(w) for w in found)
+                    self.strict_max_words = max(self.strict_max_words, len(strict))
+                    buckets.append(self._strict[strict])
+                for bucket in buckets:
+                    for alternative in alternatives:
+                        bucket[alternative] = None
 
     @staticmethod
-    def _split_group(group: Sequence[str]) -> tuple[list[str], list[str]]:
-        """(phrases that trigger the group, phrases they expand to)."""
+    def _split_group(group: Sequence[str]) -> tuple[list[str], list[str], bool]:
+        """(phrases that trigger the group, phrases they expand to, whether one-way)."""
         items = [group] if isinstance(group, str) else list(group)
         if len(items) == 1 and "=>" in items[0]:
             left, right = items[0].split("=>", 1)
-            return _split_phrases(left), _split_phrases(left) + _split_phrases(right)
+            return _split_phrases(left), _split_phrases(left) + _split_phrases(right), True
         if "=>" in items:
             cut = items.index("=>")
-            return items[:cut], items
-        return items, items
-
-    @staticmethod
-    def _phrase_key(phrase: str) -> tuple[str, ...]:
-        return _canonical([w.key for w in _query_words(phrase) if w.key])
+            return items[:cut], [i for i in items if i != "=>"], True
+        return items, items, False
 
     def expand(self, keys: Sequence[str]) -> list[str]:
         """Alternatives (index-term strings) of a sequence of word keys, [] if unknown."""
         found = self._expansions.get(_canonical(keys))
         return list(found) if found else []
+
+    def expand_equivalent(self, keys: Sequence[str]) -> list[str]:
+        """Like `expand`, also trying each word's one-word equivalents in its place (a
+        phrase of the dictionary written with an abbreviation or a synonym of one of its
+        words: "premiere config" finds "premiere configuration")."""
+        found = self.expand(keys)
+        if found or len(keys) < 2:
+            return found
+        for position, key in enumerate(keys):
+            others = set(keys[:position]) | set(keys[position + 1 :])
+            for equivalent in sorted(self._equivalents.get(key, ())):
+                # Two words of one group side by side ("imprimer sur l'imprimante") are
+                # not a phrase of that group ("imprimante multifonction").
+                if others & ({equivalent} | self._equivalents[equivalent]):
+                    continue
+                found = self.expand((*keys[:position], equivalent, *keys[position + 1 :]))
+                if found:
+                    return found
+        return []
+
+    def expand_strict(self, words: Sequence[_Phrase]) -> list[str]:
+        """Alternatives of a phrase written with its stop words, word for word."""
+        found = self._strict.get(tuple(_strict_key(w) for w in words))
+        return list(found) if found else []
+
+    def knows(self, key: str) -> bool:
+        """Whether a word with this key appears in the dictionary."""
+        return key in self._known
 
     def __contains__(self, key: tuple[str, ...]) -> bool:
         return key in self._expansions
@@ -486,33 +538,20 @@ def analyse_query(
     term matches is repaired against `vocabulary` when one is given; with `prefix`, the
     last word may be incomplete and also expands to the index terms it starts.
     """
-    words = _query_words(text)
+    words = _query_words(_DRIVE.sub(r"lecteur \1", text))
     concepts: list[tuple[QueryTerm, ...]] = []
     corrections: dict[str, str] = {}
     i = 0
     while i < len(words):
         word = words[i]
-        if not word.key:
+        used, expansions = _synonym_phrase(words, i, synonyms)
+        if not word.key and not expansions:
             i += 1
             continue
-        alternatives: dict[str, QueryTerm] = {}
-        used = 1
-        # Longest synonym phrase starting here, skipping stop words inside it.
-        keys: list[str] = []
-        positions: list[int] = []
-        j = i
-        while j < len(words) and len(keys) < synonyms.max_words:
-            if words[j].key:
-                keys.append(words[j].key)
-                positions.append(j)
-            j += 1
-        for n in range(len(keys), 0, -1):
-            expansions = synonyms.expand(tuple(keys[:n]))
-            if expansions:
-                used = positions[n - 1] - i + 1
-                for alternative in expansions:
-                    alternatives[alternative] = QueryTerm(alternative, SYNONYM_WEIGHT, "synonym")
-                break
+        alternatives: dict[str, QueryTerm] = {
+            alternative: QueryTerm(alternative, SYNONYM_WEIGHT, "synonym")
+            for alternative in expansions
+        }
         typed = " ".join(
             t for w in words[i : i + used] if w.key != _NEGATION_MARK for t in _own_terms(w)
         )
@@ -525,15 +564,21 @@ def analyse_query(
         is_last = i + used >= len(words)
         if (
             vocabulary is not None
+            and word.key
             and used == 1
             and len(word.parts) == 1
             and word.key != _NEGATION_MARK
         ):
             surface = word.parts[0]
+            for variant, weight in _variants(surface, word.key):
+                if vocabulary.df(variant):
+                    alternatives.setdefault(variant, QueryTerm(variant, weight, "variant"))
             if prefix and is_last:
                 for term in _prefix_terms(surface, word.key, vocabulary):
                     alternatives.setdefault(term, QueryTerm(term, PREFIX_WEIGHT, "prefix"))
-            elif not any(all(vocabulary.df(p) for p in qt.parts) for qt in alternatives.values()):
+            elif not synonyms.knows(word.key) and not any(
+                all(vocabulary.df(p) for p in qt.parts) for qt in alternatives.values()
+            ):
                 fixes = _repair(surface, word.key, vocabulary)
                 for rank, (term, _) in enumerate(fixes):
                     weight = TYPO_WEIGHT if rank == 0 else TYPO_WEIGHT * 0.75
@@ -550,6 +595,83 @@ def analyse_query(
         i += used
     suggestion = _suggest(text, corrections) if corrections else None
     return Query(text=text, concepts=tuple(concepts), suggestion=suggestion)
+
+
+# A drive letter ("P:", "s:") is a network or local drive: "lecteur p".
+_DRIVE = re.compile(r"(?<![\w:/\\])([a-zA-Z]):(?=$|[\s,.;!?)])")
+
+
+def _synonym_phrase(words: Sequence[_Phrase], i: int, synonyms: Synonyms) -> tuple[int, list[str]]:
+    """(words used, alternatives) of the longest synonym phrase starting at word `i`.
+
+    A phrase is matched on the stems of its words, stop words skipped, and with its words
+    replaced by their one-word equivalents; a phrase that holds stop words also matches word
+    for word. (1, []) when no phrase starts here.
+    """
+    best: tuple[int, list[str]] = (1, [])
+    for n in range(min(synonyms.strict_max_words, len(words) - i), 0, -1):
+        expansions = synonyms.expand_strict(words[i : i + n])
+        if expansions:
+            # What the same words mean without their stop words still applies ("tel pro":
+            # also what "pro" means).
+            own = tuple(w.key for w in words[i : i + n] if w.key)
+            more = synonyms.expand_equivalent(own) if own else []
+            best = (n, list(dict.fromkeys(expansions + more)))
+            break
+    if not words[i].key:
+        return best
+    keys: list[str] = []
+    positions: list[int] = []
+    j = i
+    while j < len(words) and len(keys) < synonyms.max_words:
+        if words[j].key:
+            keys.append(words[j].key)
+            positions.append(j)
+        j += 1
+    for n in range(len(keys), 0, -1):
+        expansions = synonyms.expand_equivalent(tuple(keys[:n]))
+        if expansions:
+            used = positions[n - 1] - i + 1
+            if used > best[0] or not best[1]:
+                best = (used, expansions)
+            break
+    return best
+
+
+def _variants(word: str, term: str) -> list[tuple[str, float]]:
+    """Index terms of other forms of a query word, with their weights.
+
+    Snowball keeps the plural "s" after a vowel ("photos", "essais", "applis") and stems
+    some plurals differently from their singular ("connexions", "scanners"): the word with
+    and without its "s" is the same word.
+    """
+    found: dict[str, float] = {}
+    other = word[:-1] if word.endswith("s") and not word.endswith("ss") else word + "s"
+    forms = [other] if len(other) > 3 else []
+    # Snowball leaves the verb ending "-ent" ("fonctionnent", "s'affichent"), to spare nouns
+    # such as "moment": the same verb in the singular is its other form.
+    if word.endswith("ent") and len(word) >= 7:
+        forms.append(word[:-2])
+    elif word.endswith("e") and len(word) >= 5:
+        forms.append(word + "nt")
+    forms += _irregular_forms().get(word, ())
+    for form in forms:
+        found.setdefault(stem(form), 1.0)
+    found.pop(term, None)
+    found.pop("", None)
+    return sorted(found.items())
+
+
+@cache
+def _irregular_forms() -> dict[str, tuple[str, ...]]:
+    """Folded form -> the other forms of its verb, from `data/verbs_fr.txt` (verbs whose
+    forms Snowball stems apart: "reçois", "recevez", "reçu")."""
+    forms: dict[str, tuple[str, ...]] = {}
+    for line in _data_lines("verbs_fr.txt"):
+        group = tuple(dict.fromkeys(fold(w) for w in line.split()))
+        for word in group:
+            forms[word] = tuple(w for w in group if w != word)
+    return forms
 
 
 def _phrase_terms(phrase: str) -> list[str]:

@@ -13,16 +13,21 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from relais.search.models import KNOWLEDGE_KINDS
+from relais.search.registry import OwnedScope
 
 _TERM = re.compile(r"^\w{1,100}$")
 # With a wide scope, this many times the wanted candidates are fetched, then filtered.
 POST_FILTER_FACTOR = 3
+# PostgreSQL, newest matches first: the newest entries of the kind read row by row (ids).
+WINDOW = 5_000
 
 
 @dataclass(frozen=True)
 class Criteria:
     kinds: Sequence[str]  # all in one group: knowledge kinds, or ("ticket",)
-    concepts: Sequence[Sequence[str]]  # alternatives per query concept
+    # Alternatives per query concept; an alternative of several words (separated by a space)
+    # needs them all.
+    concepts: Sequence[Sequence[str]]
     require_all: bool  # every concept must match (AND of ORs) instead of any term
     # Tickets: the most recent matches (the engine ranks them); knowledge: the best by the
     # engine's own score.
@@ -31,12 +36,24 @@ class Criteria:
     category_id: int | None = None
     restrict: QuerySet | None = None  # primary keys of the objects the user may find
     small_scope: bool = False  # `restrict` holds few objects: start from them (PostgreSQL)
+    # The same scope as owned objects plus others (PostgreSQL starts from the index), and the
+    # policy's queryset that checks what that finds.
+    owned: OwnedScope | None = None
+    verify: QuerySet | None = None
     limit: int = 200
 
 
 def _clean(concepts: Sequence[Sequence[str]]) -> list[list[str]]:
-    cleaned = [[t for t in alts if _TERM.match(t)] for alts in concepts]
+    cleaned = [
+        [t for t in alts if t and all(_TERM.match(w) for w in t.split(" "))] for alts in concepts
+    ]
     return [alts for alts in cleaned if alts]
+
+
+def _alternative(term: str, quote: str, joiner: str) -> str:
+    """One alternative in the engine's query syntax: a word, or all the words of a phrase."""
+    words = [f"{quote}{w}{quote}" for w in term.split(" ")]
+    return words[0] if len(words) == 1 else "(" + joiner.join(words) + ")"
 
 
 def _filters(c: Criteria, *, with_restrict: bool = True) -> tuple[str, list[Any]]:
@@ -69,12 +86,17 @@ def candidates(c: Criteria) -> list[int]:
     concepts = _clean(c.concepts)
     if not concepts:
         return []
+    postgres = connection.vendor == "postgresql"
+    if postgres and c.owned is not None and c.verify is not None:
+        return _postgres_owned(c, concepts)
     if c.restrict is not None and not c.small_scope:
         return _post_filtered(c)
     where, params = _filters(c)
-    if connection.vendor == "postgresql":
+    if postgres:
         if c.small_scope and c.restrict is not None:
             return _postgres_from_scope(c, concepts)
+        if c.newest_first and len(c.kinds) == 1:
+            return _postgres_newest(c, concepts, where, params)
         return _postgres(c, concepts, where, params)
     return _sqlite(c, concepts, where, params)
 
@@ -83,23 +105,29 @@ def _post_filtered(c: Criteria) -> list[int]:
     """A wide scope (an agent's teams): the newest matches first, then only those in scope,
     checked by primary key — instead of testing every match against the whole scope, which
     the database would first build as a set of hundreds of thousands of rows."""
-    from relais.search.models import SearchEntry
-
     assert c.restrict is not None
     wide = replace(c, restrict=None, limit=c.limit * POST_FILTER_FACTOR)
-    ids = candidates(wide)
+    return _in_scope(candidates(wide), c.restrict)[: c.limit]
+
+
+def _in_scope(ids: list[int], scope: QuerySet) -> list[int]:
+    """The entries of `ids` whose object is in `scope`, in order. The scope is asked about
+    these objects only: the database checks each by primary key."""
     if not ids:
         return []
+    from relais.search.models import SearchEntry
+
     objects = dict(SearchEntry.objects.filter(id__in=ids).values_list("id", "object_id"))
-    # The scope asked about these objects only: the database checks each by primary key.
-    in_scope = set(c.restrict.filter(pk__in=set(objects.values())).values_list("pk", flat=True))
-    return [i for i in ids if objects.get(i) in in_scope][: c.limit]
+    allowed = set(scope.filter(pk__in=set(objects.values())).values_list("pk", flat=True))
+    return [i for i in ids if objects.get(i) in allowed]
 
 
 def _sqlite(c: Criteria, concepts: list[list[str]], where: str, params: list[Any]) -> list[int]:
     table = "search_fts_knowledge" if c.kinds[0] in KNOWLEDGE_KINDS else "search_fts_ticket"
     joiner = " AND " if c.require_all else " OR "
-    match = joiner.join("(" + " OR ".join(f'"{t}"' for t in alts) + ")" for alts in concepts)
+    match = joiner.join(
+        "(" + " OR ".join(_alternative(t, '"', " AND ") for t in alts) + ")" for alts in concepts
+    )
     # Only constants and placeholders are interpolated (table names, `_filters` output).
     sql = (
         f"SELECT e.id FROM {table} JOIN search_searchentry e ON e.id = {table}.rowid "  # noqa: S608
@@ -116,26 +144,124 @@ def _sqlite(c: Criteria, concepts: list[list[str]], where: str, params: list[Any
         return [row[0] for row in cursor.fetchall()]
 
 
-def _postgres(c: Criteria, concepts: list[list[str]], where: str, params: list[Any]) -> list[int]:
+def _tsquery(c: Criteria, concepts: list[list[str]]) -> str:
     joiner = " & " if c.require_all else " | "
-    tsquery = joiner.join("(" + " | ".join(f"'{t}'" for t in alts) + ")" for alts in concepts)
+    return joiner.join(
+        "(" + " | ".join(_alternative(t, "'", " & ") for t in alts) + ")" for alts in concepts
+    )
+
+
+def _postgres(c: Criteria, concepts: list[list[str]], where: str, params: list[Any]) -> list[int]:
     # Only constants and placeholders are interpolated (see _filters).
     sql = (
         "SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
         f"WHERE e.tsv @@ q AND {where} "
-        # Newest first by `updated_at`, which no index orders: an index walk in id order with
-        # the text condition as a filter looks cheap to the planner and scans the whole table
-        # when few rows match (measured: 0.9 s at 1M tickets); sorting the matches is bounded.
-        + (
-            "ORDER BY e.updated_at DESC, e.id DESC "
-            if c.newest_first
-            else "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id "
-        )
+        + ("ORDER BY e.id DESC " if c.newest_first else "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id ")
         + "LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [tsquery, *params, c.limit])
+        cursor.execute(sql, [_tsquery(c, concepts), *params, c.limit])
         return [row[0] for row in cursor.fetchall()]
+
+
+def _postgres_newest(
+    c: Criteria, concepts: list[list[str]], where: str, params: list[Any]
+) -> list[int]:
+    """The newest `c.limit` matches (highest ids first, as FTS5 gives them on SQLite), read
+    from the newest entries backwards.
+
+    The text index returns every match of every word before anything is sorted (a common
+    word: tens of thousands of tickets, each then read from the table). So, in at most three
+    steps, each bounded:
+    1. the newest WINDOW entries of the kind, newest first, the text tested on each row until
+       enough match (a common word stops early);
+    2. if short, the rate found there sizes an id range expected to hold twice the missing
+       matches, searched through the text index within that range;
+    3. if still short, the text index alone for the rest (few matches are left by then).
+    """
+    kind = c.kinds[0]  # checked by _filters
+    tsquery = _tsquery(c, concepts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT max(id) FROM search_searchentry WHERE kind = '{kind}'"  # noqa: S608
+        )
+        high = cursor.fetchone()[0]
+        if high is None:
+            return []
+        low = max(high - WINDOW, 0)
+        # `tsv || ''` hides the text from the GIN index: the planner walks the ids.
+        found = _postgres_page(
+            cursor,
+            tsquery,
+            f"(e.tsv || ''::tsvector) @@ q AND {where} AND e.id > %s AND e.id <= %s",
+            [*params, low, high],
+            c.limit,
+        )
+        if len(found) < c.limit and low > 0 and found:
+            need = c.limit - len(found)
+            high, low = low, max(low - int(2 * need * WINDOW / len(found)), 0)
+            found += _postgres_page(
+                cursor,
+                tsquery,
+                f"e.tsv @@ q AND {where} AND e.id > %s AND e.id <= %s",
+                [*params, low, high],
+                need,
+            )
+        if len(found) < c.limit and low > 0:
+            # `e.id + 0` hides the id order from the planner, which would otherwise walk the
+            # whole table for a rare word.
+            found += _postgres_page(
+                cursor,
+                tsquery,
+                f"e.tsv @@ q AND {where} AND e.id + 0 <= %s",
+                [*params, low],
+                c.limit - len(found),
+            )
+    return found
+
+
+def _postgres_page(
+    cursor: Any, tsquery: str, condition: str, params: list[Any], limit: int
+) -> list[int]:
+    # Only constants and placeholders are interpolated (see _filters).
+    cursor.execute(
+        "SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
+        f"WHERE {condition} ORDER BY e.id DESC LIMIT %s",
+        [tsquery, *params, limit],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _postgres_owned(c: Criteria, concepts: list[list[str]]) -> list[int]:
+    """A collaborator's newest matches, found through the index: the entries they own (the
+    ticket GIN index holds the text and the owners, so it returns only their matches) and
+    the few others of their scope (watched), then checked against the policy's queryset."""
+    assert c.owned is not None and c.verify is not None
+    where, params = _filters(c, with_restrict=False)
+    others_sql, others_params = "", []
+    if c.owned.others is not None:
+        others = c.owned.others.order_by()
+        sub_sql, sub_params = others.query.get_compiler(using=others.db).as_sql()
+        # Only constants and placeholders are interpolated (see _filters); the others are the
+        # source's queryset compiled by the ORM.
+        others_sql = (
+            " UNION SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
+            f"WHERE e.tsv @@ q AND {where} AND e.object_id IN ({sub_sql})"
+        )
+        others_params = [_tsquery(c, concepts), *params, *sub_params]
+    sql = (
+        "SELECT id FROM (SELECT e.id FROM search_searchentry e, "  # noqa: S608
+        "to_tsquery('simple', %s) q WHERE e.tsv @@ q "
+        # The very expression of the ticket GIN index (migration 0006).
+        "AND string_to_array(e.owners, ' ')::bigint[] @> ARRAY[%s]::bigint[] "
+        f"AND {where}{others_sql}) found ORDER BY id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [_tsquery(c, concepts), c.owned.owner_id, *params, *others_params, c.limit]
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    return _in_scope(ids, c.verify)
 
 
 def _postgres_from_scope(c: Criteria, concepts: list[list[str]]) -> list[int]:
@@ -146,8 +272,7 @@ def _postgres_from_scope(c: Criteria, concepts: list[list[str]]) -> list[int]:
     restrict = c.restrict.order_by() if c.restrict is not None else None
     assert restrict is not None
     scope_sql, scope_params = restrict.query.get_compiler(using=restrict.db).as_sql()
-    joiner = " & " if c.require_all else " | "
-    tsquery = joiner.join("(" + " | ".join(f"'{t}'" for t in alts) + ")" for alts in concepts)
+    tsquery = _tsquery(c, concepts)
     # Only constants and placeholders are interpolated (see _filters); the scope is the
     # policy's queryset compiled by the ORM.
     sql = (
@@ -155,11 +280,7 @@ def _postgres_from_scope(c: Criteria, concepts: list[list[str]]) -> list[int]:
         "SELECT e.id FROM scope s JOIN search_searchentry e ON e.object_id = s.pk, "
         "to_tsquery('simple', %s) q "
         f"WHERE e.tsv @@ q AND {where} "
-        + (
-            "ORDER BY e.updated_at DESC, e.id DESC "
-            if c.newest_first
-            else "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id "
-        )
+        + ("ORDER BY e.id DESC " if c.newest_first else "ORDER BY ts_rank(e.tsv, q, 1) DESC, e.id ")
         + "LIMIT %s"
     )
     with connection.cursor() as cursor:

@@ -135,6 +135,11 @@ def _concepts(query: analysis.Query) -> list[list[str]]:
     return [sorted({part for t in alts for part in t.term.split()}) for alts in query.concepts]
 
 
+def _strict_concepts(query: analysis.Query) -> list[list[str]]:
+    """Alternatives per concept, a phrase as all its words ("acce distanc": both words)."""
+    return [sorted({t.term for t in alts}) for alts in query.concepts]
+
+
 def _retrieval_concepts(concepts: list[list[str]], k: _Knowledge) -> list[list[str]]:
     """The concepts the candidate query asks for (very common words left out, see above)."""
     if k.stats.n_docs < PRUNE_FROM:
@@ -236,15 +241,20 @@ def search(
         if source.kind in KNOWLEDGE_KINDS:
             continue
         allowed = source.restrict_ids(user)
+        owned = source.owned_scope(user)
         criteria = backends.Criteria(
             kinds=[source.kind],
-            concepts=concepts,
+            # Every concept, a phrase by all its words: the candidates are the newest matches,
+            # so a ticket holding only "accès" must not pass for "accès à distance".
+            concepts=_strict_concepts(analysed),
             require_all=True,
             newest_first=True,
             audiences=source.audiences(user),
             category_id=category_id,
             restrict=allowed,
             small_scope=source.small_scope(user),
+            owned=owned,
+            verify=None if owned is None else source.restrict(user),
             limit=CANDIDATES // 2,
         )
         found += _ranked(analysed, criteria, k.stats, limit)

@@ -24,6 +24,18 @@ class IndexDoc:
     tags: Sequence[str] = ()
     audience: str = "everyone"  # "everyone" | "agents" | "private" (filtered by the policy)
     category_id: int | None = None
+    # Users whose own scope holds the object (a ticket's requester and opener): lets a
+    # search start from the index for them, see `Source.owned_scope`.
+    owners: Sequence[int | None] = ()
+
+
+@dataclass(frozen=True)
+class OwnedScope:
+    """A user's scope told the way the index can answer it: the objects whose `owners` hold
+    `owner_id`, plus `others` (primary keys: a few more, such as the tickets they watch)."""
+
+    owner_id: int
+    others: models.QuerySet[Any] | None = None
 
 
 class Source(ABC):
@@ -58,6 +70,11 @@ class Source(ABC):
         """A performance hint, not a rule: `restrict(user)` holds few objects (a requester's
         own tickets), so the search starts from them rather than from the text index."""
         return False
+
+    def owned_scope(self, user: Any) -> OwnedScope | None:
+        """`restrict(user)` as owned objects plus others, when it is exactly that (a
+        performance hint too: what it finds is still checked against `restrict`)."""
+        return None
 
     def visible_to(self, user: Any) -> bool:
         """Whether the user may search this kind at all."""

@@ -61,6 +61,7 @@ def _entry_values(kind: str, object_id: int, doc: IndexDoc) -> dict[str, Any]:
         "length_title": len(fields["title"]),
         "length_tags": len(fields["tags"]),
         "length_body": len(fields["body"]),
+        "owners": " ".join(str(i) for i in dict.fromkeys(doc.owners) if i is not None),
         "updated_at": timezone.now(),
     }
 

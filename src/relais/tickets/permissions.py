@@ -115,10 +115,12 @@ class TicketPolicy(Policy[Ticket]):
             return self.scope(user).values("pk")
         requested = Ticket.objects.filter(requester_id=user.pk).order_by().values("pk")
         opened = Ticket.objects.filter(created_by_id=user.pk).order_by().values("pk")
-        watched = (
-            Ticket.watchers.through.objects.filter(user_id=user.pk).order_by().values("ticket_id")
-        )
-        return requested.union(opened, watched)
+        return requested.union(opened, self.watched_ids(user))
+
+    def watched_ids(self, user: Any) -> QuerySet[Any]:
+        """Primary keys of the tickets `user` watches (one column)."""
+        watching = Ticket.watchers.through.objects.filter(user_id=user.pk)
+        return watching.order_by().values("ticket_id")
 
     def works_on(self, user: Any, ticket: Ticket) -> bool:
         """The desk member handles this ticket (rather than having requested or watching it)."""

@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from relais.core.permissions import is_active_user
 from relais.core.sanitize import markdown_to_text
-from relais.search.registry import IndexDoc, Source
+from relais.search.registry import IndexDoc, OwnedScope, Source
 from relais.tickets.models import Ticket
 from relais.tickets.permissions import TicketPolicy, is_desk, sees_everything
 
@@ -19,7 +20,15 @@ class TicketSource(Source):
     kind = "ticket"
     label = _("Requests")
     model = Ticket
-    indexed_fields = ("title", "description", "category", "anonymised_at")
+    # The requester and opener are the entry's owners (see `owned_scope`).
+    indexed_fields = (
+        "title",
+        "description",
+        "category",
+        "requester",
+        "created_by",
+        "anonymised_at",
+    )
 
     def document(self, obj: Ticket) -> IndexDoc | None:
         if obj.anonymised_at is not None:
@@ -30,11 +39,19 @@ class TicketSource(Source):
             url=reverse("tickets:detail", args=[obj.reference]),
             audience="private",
             category_id=obj.category_id,
+            owners=(obj.requester_id, obj.created_by_id),
         )
 
     def objects(self) -> QuerySet[Ticket]:
         return Ticket.objects.only(
-            "id", "reference", "title", "description", "category_id", "anonymised_at"
+            "id",
+            "reference",
+            "title",
+            "description",
+            "category_id",
+            "requester_id",
+            "created_by_id",
+            "anonymised_at",
         )
 
     def audiences(self, user: Any) -> tuple[str, ...]:
@@ -48,3 +65,9 @@ class TicketSource(Source):
 
     def small_scope(self, user: Any) -> bool:
         return not is_desk(user)  # a collaborator's scope: the tickets they asked or watch
+
+    def owned_scope(self, user: Any) -> OwnedScope | None:
+        if is_desk(user) or not is_active_user(user):
+            return None
+        # A collaborator's scope: requested or opened (the entry's owners), or watched.
+        return OwnedScope(owner_id=user.pk, others=TicketPolicy().watched_ids(user))
