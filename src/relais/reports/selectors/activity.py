@@ -92,7 +92,7 @@ def knowledge(*, period: Period, filters: TicketFilters) -> Dashboard:
             Table(
                 "failed_searches",
                 _("Searches without results"),
-                [_("Search"), _("Times"), _("Last seen")],
+                [_("Search text"), _("Times"), _("Last seen")],
                 [[example, count, last.date()] for example, count, last in failed],
                 note=_("Searches last seen in the period; the count is since the first time."),
             ),

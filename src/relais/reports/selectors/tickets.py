@@ -141,7 +141,7 @@ def volumes(*, period: Period, filters: TicketFilters) -> Dashboard:
         _("Tickets created and resolved"),
         [
             _("Week of") if period.by_week else _("Day"),
-            _("Created"),
+            _("Opened"),
             _("Resolved"),
             _("Resolved after a reopening"),
         ],
@@ -161,7 +161,7 @@ def volumes(*, period: Period, filters: TicketFilters) -> Dashboard:
                 "end": date_format(period.end, "SHORT_DATE_FORMAT"),
             },
             labels=labels,
-            series=[(_("Created"), created_n), (_("Resolved"), resolved_n)],
+            series=[(_("Opened"), created_n), (_("Resolved"), resolved_n)],
         ),
     )
 
@@ -237,7 +237,7 @@ def volumes(*, period: Period, filters: TicketFilters) -> Dashboard:
     categories_table = Table(
         "top_categories",
         _("Top categories and their trend"),
-        [_("Category"), _("Tickets"), _("Previous period"), _("Change")],
+        [_("Category"), _("Tickets"), _("Previous period"), _("Difference")],
         [
             [cats.label(pk), n, before_by_category.get(pk, 0), n - before_by_category.get(pk, 0)]
             for pk, n in top
@@ -280,7 +280,7 @@ def volumes(*, period: Period, filters: TicketFilters) -> Dashboard:
     total_created, total_resolved = sum(created_n), sum(resolved_n)
     return Dashboard(
         figures=[
-            Figure("created", _("Created"), total_created),
+            Figure("created", _("Opened"), total_created),
             Figure("resolved", _("Resolved"), total_resolved),
             Figure("reopened", _("Resolved after a reopening"), sum(reopened_n)),
             Figure("backlog", _("Open now"), backlog_total),
