@@ -4,6 +4,7 @@ watch) spanning several days."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import timedelta
 from typing import Any
@@ -48,10 +49,9 @@ def random_operations(desk: Desk, rng: random.Random, steps: int) -> None:
             names.append(name)
             continue
         name = rng.choice(names)
-        try:
+        # An operation the rules refuse at this point changes nothing.
+        with contextlib.suppress(PermissionDenied, ValidationError):
             apply(desk, rng, name, op, now)
-        except (PermissionDenied, ValidationError):
-            pass  # an operation the rules refuse at this point changes nothing
 
 
 def apply(desk: Desk, rng: random.Random, name: str, op: float, now: Any) -> None:

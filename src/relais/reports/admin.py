@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -41,10 +43,10 @@ class RunInline(admin.TabularInline):
     model = ScheduledReportRun
     extra = 0
     can_delete = False
-    fields = ["period_start", "period_end", "recipients", "created_at"]
-    readonly_fields = fields
+    fields = ("period_start", "period_end", "recipients", "created_at")
+    readonly_fields = ("period_start", "period_end", "recipients", "created_at")
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
 

@@ -4,7 +4,7 @@ API (like `tickets.filters`). Unknown parameters are refused."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -70,19 +70,22 @@ class ReportFilterForm(forms.Form):
         if team_scope is not None:
             teams = teams.filter(pk__in=team_scope)
         everyone = _("All") if team_scope is None else _("My teams")
-        self.fields["team"].choices = [("", everyone), *teams.values_list("pk", "name")]
-        self.fields["category"].choices = [("", _("All"))] + [
+        self._choice("team").choices = [("", everyone), *teams.values_list("pk", "name")]
+        self._choice("category").choices = [("", _("All"))] + [
             (c.pk, str(c)) for c in Category.objects.select_related("parent").order_by("name")
         ]
-        self.fields["priority"].choices = [("", _("All")), *Priority.choices]
-        self.fields["direction"].choices = [
+        self._choice("priority").choices = [("", _("All")), *Priority.choices]
+        self._choice("direction").choices = [
             ("", _("All")),
             *OrgUnit.objects.filter(parent__isnull=True).order_by("name").values_list("pk", "name"),
         ]
-        self.fields["site"].choices = [
+        self._choice("site").choices = [
             ("", _("All")),
             *Site.objects.order_by("name").values_list("pk", "name"),
         ]
+
+    def _choice(self, name: str) -> forms.ChoiceField:
+        return cast(forms.ChoiceField, self.fields[name])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

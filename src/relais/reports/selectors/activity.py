@@ -191,7 +191,7 @@ def watch(*, period: Period, filters: TicketFilters) -> Dashboard:
     )
     measured = {pk: (total or 0, failures or 0) for pk, total, failures in uptime_rows}
     services = list(Service.objects.order_by("position", "name").values_list("pk", "name"))
-    uptime = []
+    uptime: list[list[Any]] = []
     for pk, name in services:
         total, failures = measured.get(pk, (0, 0))
         uptime.append(
@@ -288,7 +288,7 @@ def park(*, period: Period, filters: TicketFilters) -> Dashboard:
         .order_by()
     ):
         counts[campaign_id][state] = n
-    campaign_rows = []
+    campaign_rows: list[list[Any]] = []
     for pk, name, due_on in campaigns:
         c = counts[pk]
         total = sum(c.values())
