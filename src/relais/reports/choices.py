@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DashboardKey(models.TextChoices):
-    TICKETS = "tickets", _("Service desk")
+    TICKETS = "tickets", _("Service desk activity")
     SLA = "sla", _("Service levels")
     SATISFACTION = "satisfaction", _("Satisfaction")
     KNOWLEDGE = "knowledge", _("Knowledge")
