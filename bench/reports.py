@@ -17,6 +17,7 @@ import json
 import time
 from typing import Any
 
+from bench.assets import analyze
 from bench.http_baseline import measure
 from bench.tickets import ROOT, bench_environment, fresh_instance, relais, seed
 
@@ -50,13 +51,6 @@ def vary(database: str) -> None:
     with connection.cursor() as cursor:
         for sql in VARY_POSTGRES if database == "postgres" else VARY_SQLITE:
             cursor.execute(sql)
-
-
-def analyze(database: str) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if database == "postgres" else "ANALYZE")
 
 
 def main(argv: list[str]) -> int:

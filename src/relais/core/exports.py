@@ -52,3 +52,19 @@ def rows_to_xlsx(rows: Iterable[list[Any]], *, title: str) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def export_response(rows: Iterable[list[Any]], *, fmt: str, filename: str, title: str) -> Any:
+    """A download of `rows` as `filename`.csv (streamed) or `filename`.xlsx (sheet `title`)."""
+    from django.http import HttpResponse, StreamingHttpResponse
+
+    if fmt == "xlsx":
+        response: Any = HttpResponse(
+            rows_to_xlsx(rows, title=title),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = StreamingHttpResponse(rows_to_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

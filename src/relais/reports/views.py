@@ -7,13 +7,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from relais.accounts.selectors import current_user
-from relais.core.exports import rows_to_csv, rows_to_xlsx
+from relais.core.exports import export_response
 from relais.reports import selectors
 from relais.reports.choices import TICKET_DASHBOARDS, DashboardKey, PeriodKind
 from relais.reports.filters import ReportFilterForm
@@ -92,18 +92,7 @@ def export(request: HttpRequest, key: str, table: str, fmt: str) -> HttpResponse
     if found is None:
         raise Http404
     name = f"{key}-{table}-{period.start.isoformat()}-{period.end.isoformat()}"
-    if fmt == "xlsx":
-        response: HttpResponseBase = HttpResponse(
-            rows_to_xlsx(found.export_rows(), title=found.key),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        response = StreamingHttpResponse(
-            rows_to_csv(found.export_rows()), content_type="text/csv; charset=utf-8"
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return export_response(found.export_rows(), fmt=fmt, filename=name, title=found.key)
 
 
 @login_required

@@ -388,26 +388,27 @@ def service_levels(*, period: Period, filters: TicketFilters) -> Dashboard:
         + [[_("All"), hours(fr_all[0]), hours(fr_all[1]), hours(res_all[0]), hours(res_all[1])]],
         note=_("Elapsed time from opening, over the tickets answered (resolved) in the period."),
     )
-    by_priority = tables[0], tables[3]
     chart_labels = [str(p.label) for p in Priority]
-    fr_map = {r[0]: r[4] or 0 for r in by_priority[0].rows}
-    res_map = {r[0]: r[4] or 0 for r in by_priority[1].rows}
-    tables[0].chart = charts.stacked_bar(
-        title=_("First-response compliance by priority (%)"),
-        description=_(
-            "Share of the tickets answered in the period within their first-response target."
+    for table, title, description in (
+        (
+            tables[0],
+            _("First-response compliance by priority (%)"),
+            _("Share of the tickets answered in the period within their first-response target."),
         ),
-        labels=chart_labels,
-        series=[(_("Compliance (%)"), [fr_map.get(label, 0) for label in chart_labels])],
-    )
-    tables[3].chart = charts.stacked_bar(
-        title=_("Resolution compliance by priority (%)"),
-        description=_(
-            "Share of the tickets resolved in the period within their resolution target."
+        (
+            tables[3],
+            _("Resolution compliance by priority (%)"),
+            _("Share of the tickets resolved in the period within their resolution target."),
         ),
-        labels=chart_labels,
-        series=[(_("Compliance (%)"), [res_map.get(label, 0) for label in chart_labels])],
-    )
+    ):
+        compliance = {r[0]: r[4] or 0 for r in table.rows}
+        table.chart = charts.bar(
+            title=title,
+            description=description,
+            labels=chart_labels,
+            values=[compliance.get(label, 0) for label in chart_labels],
+            name=_("Compliance (%)"),
+        )
     fr_n, fr_late = sum(r["n"] for r in fr_rows), sum(r["late"] for r in fr_rows)
     res_n, res_late = sum(r["n"] for r in res_rows), sum(r["late"] for r in res_rows)
     return Dashboard(
