@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import Http404
 
 from relais.accounts.choices import Role
@@ -49,9 +48,4 @@ class ReportPolicy:
 reports = ReportPolicy()
 
 
-class ScheduledReportPolicy(AdminOnlyPolicy[ScheduledReport]):
-    def scope(self, user: Any, action: str = "view") -> QuerySet[ScheduledReport]:
-        return super().scope(user, action)
-
-
-scheduled_reports = ScheduledReportPolicy(ScheduledReport)
+scheduled_reports = AdminOnlyPolicy(ScheduledReport)
