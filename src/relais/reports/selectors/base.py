@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Aggregate, FloatField
+from django.db.models import Aggregate, Count, FloatField, QuerySet
 
 from relais.core.charts import Chart
 
@@ -108,3 +109,42 @@ def share(part: int, whole: int) -> float | None:
 
 def hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 1)
+
+
+def grouped_counts(
+    qs: QuerySet[Any], sets: dict[str, tuple[str, ...]]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Row counts of `qs` grouped by each set of columns (fields or annotations of `qs`):
+    `{key: [(*values, n), …]}`. On PostgreSQL one scan answers every set (GROUPING SETS over
+    the queryset as a subquery); elsewhere one query per set."""
+    if not on_postgres():
+        return {
+            key: [tuple(row) for row in qs.values_list(*cols).annotate(n=Count("pk")).order_by()]
+            for key, cols in sets.items()
+        }
+    names = sorted({c for cols in sets.values() for c in cols})
+    try:
+        inner, params = qs.values(*names).order_by().query.sql_with_params()
+    except EmptyResultSet:  # e.g. an agent without a team: nothing to count
+        return {key: [] for key in sets}
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(n) for n in names)
+    groups = ", ".join("(" + ", ".join(quote(c) for c in cols) + ")" for cols in sets.values())
+    # Column names are constants of the calling code; the inner query is Django's, with its
+    # parameters passed separately.
+    sql = (
+        f"SELECT {columns}, GROUPING({columns}), COUNT(*) "  # noqa: S608
+        f"FROM ({inner}) AS f GROUP BY GROUPING SETS ({groups})"
+    )
+    masks = {
+        sum(1 << (len(names) - 1 - i) for i, n in enumerate(names) if n not in cols): key
+        for key, cols in sets.items()
+    }
+    out: dict[str, list[tuple[Any, ...]]] = {key: [] for key in sets}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)  # static-ban: allow (see above)
+        for *values, mask, n in cursor.fetchall():
+            key = masks[mask]
+            row = dict(zip(names, values, strict=True))
+            out[key].append((*(row[c] for c in sets[key]), n))
+    return out
