@@ -8,7 +8,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import accounts, assets, community, http_baseline, mail, monitoring, search, tickets
+from bench import (
+    accounts,
+    assets,
+    community,
+    http_baseline,
+    mail,
+    monitoring,
+    reports,
+    search,
+    tickets,
+)
 
 BENCHMARKS = {
     "http-baseline": http_baseline.main,
@@ -19,6 +29,7 @@ BENCHMARKS = {
     "assets": assets.main,
     "monitoring": monitoring.main,
     "accounts": accounts.main,
+    "reports": reports.main,
 }
 
 

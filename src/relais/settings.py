@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "relais.mail",
     "relais.assets",
     "relais.monitoring",
+    "relais.reports",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("relais.mail.urls")),
     path("", include("relais.assets.urls")),
     path("", include("relais.monitoring.urls")),
+    path("", include("relais.reports.urls")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

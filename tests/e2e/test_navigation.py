@@ -24,6 +24,7 @@ DESK = [
     *KNOWLEDGE,
     "Parc",
     "Veille",
+    "Rapports",
     "Annuaire",
     "Mon profil",
 ]

@@ -17,7 +17,6 @@ from django.http import (
     HttpResponse,
     HttpResponseBase,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,6 +42,7 @@ from relais.assets.forms import (
     TargetForm,
 )
 from relais.assets.models import AssetAttachment, CampaignTarget, Loan
+from relais.core.exports import export_response
 from relais.core.files import file_response
 from relais.core.permissions import deny
 
@@ -137,18 +137,7 @@ def asset_list(request: HttpRequest) -> HttpResponse:
 
 def _export_response(rows: Any, *, fmt: str, name: str) -> HttpResponseBase:
     stamp = timezone.localdate().isoformat()
-    if fmt == "xlsx":
-        response: HttpResponseBase = HttpResponse(
-            services.rows_to_xlsx(rows, title=name),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        response = StreamingHttpResponse(
-            services.rows_to_csv(rows), content_type="text/csv; charset=utf-8"
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return export_response(rows, fmt=fmt, filename=f"{name}-{stamp}", title=name)
 
 
 @login_required

@@ -224,6 +224,7 @@ def register_routers() -> None:
     from relais.kb.api import router as kb_router
     from relais.mail.api import router as mail_router
     from relais.monitoring.api import router as monitoring_router
+    from relais.reports.api import router as reports_router
     from relais.search.api import router as search_router
     from relais.tickets.api import router as tickets_router
 
@@ -235,6 +236,7 @@ def register_routers() -> None:
     api.add_router("/", mail_router)
     api.add_router("/", assets_router)
     api.add_router("/", monitoring_router)
+    api.add_router("/", reports_router)
 
 
 register_routers()

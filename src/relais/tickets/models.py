@@ -640,3 +640,116 @@ class NotificationPreference(models.Model):
 
     def wants(self, event: str) -> bool:
         return event not in self.muted
+
+
+class TicketFact(models.Model):
+    """One narrow row per ticket for the reports (§ Reports in docs/architecture.md).
+
+    Written only by `tickets.services.facts.ticket_fact_sync`, in the transaction of every
+    ticket write, and recomputed from the tickets by `relais reports-rebuild`. The composite
+    indexes start with the instant a report filters on and carry every filtered or measured
+    column, so PostgreSQL answers the dashboards' aggregates from the indexes alone."""
+
+    ticket = models.OneToOneField(
+        Ticket, primary_key=True, on_delete=models.CASCADE, related_name="fact"
+    )
+    created_at = models.DateTimeField()
+    first_responded_at = models.DateTimeField(null=True)
+    resolved_at = models.DateTimeField(null=True)
+    rated_at = models.DateTimeField(null=True)
+    # Wall-clock seconds from opening to the first response / to the (latest) resolution.
+    first_response_seconds = models.PositiveIntegerField(null=True)
+    resolution_seconds = models.PositiveIntegerField(null=True)
+    status = models.CharField(max_length=24, choices=TicketStatus.choices)
+    priority = models.CharField(max_length=2, choices=Priority.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    team = models.ForeignKey(
+        Team, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    # The requester's org unit and site (their direction is the org unit's root).
+    org_unit = models.ForeignKey(
+        "accounts.OrgUnit", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    site = models.ForeignKey(
+        "accounts.Site", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    has_sla = models.BooleanField(default=False)
+    first_response_breached = models.BooleanField(default=False)
+    resolution_breached = models.BooleanField(default=False)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    rating = models.PositiveSmallIntegerField(null=True)
+    rating_commented = models.BooleanField(default=False)
+
+    DIMENSIONS = ("team", "category", "priority", "org_unit", "site")
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=[
+                    "created_at",
+                    "team",
+                    "category",
+                    "priority",
+                    "org_unit",
+                    "site",
+                    "channel",
+                ],
+                name="fact_created_idx",
+            ),
+            models.Index(
+                fields=[
+                    "first_responded_at",
+                    "team",
+                    "category",
+                    "priority",
+                    "org_unit",
+                    "site",
+                    "has_sla",
+                    "first_response_breached",
+                    "first_response_seconds",
+                ],
+                name="fact_responded_idx",
+                condition=Q(first_responded_at__isnull=False),
+            ),
+            models.Index(
+                fields=[
+                    "resolved_at",
+                    "team",
+                    "category",
+                    "priority",
+                    "org_unit",
+                    "site",
+                    "has_sla",
+                    "resolution_breached",
+                    "resolution_seconds",
+                    "reopen_count",
+                ],
+                name="fact_resolved_idx",
+                condition=Q(resolved_at__isnull=False),
+            ),
+            models.Index(
+                fields=["created_at", "team", "category", "priority", "org_unit", "site"],
+                name="fact_open_idx",
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+            ),
+            models.Index(
+                fields=[
+                    "rated_at",
+                    "team",
+                    "category",
+                    "priority",
+                    "org_unit",
+                    "site",
+                    "rating",
+                    "rating_commented",
+                ],
+                name="fact_rated_idx",
+                condition=Q(rated_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"fact {self.ticket_id}"

@@ -33,10 +33,8 @@ from relais.assets.services.transfer import (
     export_rows,
     import_job_create,
     import_job_run,
-    neutralise,
-    rows_to_csv,
-    rows_to_xlsx,
 )
+from relais.core.exports import neutralise, rows_to_csv, rows_to_xlsx
 
 __all__ = [
     "EDITABLE_FIELDS",

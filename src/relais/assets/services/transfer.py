@@ -29,6 +29,7 @@ from relais.assets.models import Asset, AssetModel, AssetType, ImportJob, Suppli
 from relais.assets.services.park import TAG_PREFIX, mac_normalize
 from relais.core import files
 from relais.core.choices import AuditAction
+from relais.core.exports import FORMULA_START, neutralise
 from relais.core.services import audit_record
 
 if TYPE_CHECKING:
@@ -97,7 +98,6 @@ EXPORT_COLUMNS = (
     "cost",
     "notes",
 )
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
 
 
@@ -721,13 +721,6 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
 # --- Export -----------------------------------------------------------------------------------
 
 
-def neutralise(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def export_rows(assets: Iterable[Asset]) -> Iterator[list[Any]]:
     yield [COLUMN_LABELS[c] for c in EXPORT_COLUMNS]
     for a in assets:
@@ -752,28 +745,3 @@ def export_rows(assets: Iterable[Asset]) -> Iterator[list[Any]]:
                 a.notes,
             )
         ]
-
-
-def rows_to_csv(rows: Iterable[list[Any]]) -> Iterator[str]:
-    """CSV for French Excel: semicolons, UTF-8 with a byte-order mark."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    yield "\ufeff"
-    for row in rows:
-        writer.writerow([neutralise("" if v is None else str(v)) for v in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
-
-
-def rows_to_xlsx(rows: Iterable[list[Any]], *, title: str) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    for row in rows:
-        # Strings only: openpyxl would store a leading "=" as a formula.
-        sheet.append([neutralise("" if v is None else str(v)) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

@@ -25,6 +25,7 @@ from relais.tickets.models import (
     SlaPolicy,
     Ticket,
 )
+from relais.tickets.services import facts
 
 _DEFAULT = sla.BusinessCalendar.french()
 
@@ -180,6 +181,7 @@ def sla_watch(*, now: datetime | None = None, batch: int = 500) -> dict[str, int
             if not kinds:
                 continue
             ticket.save(update_fields=["resolution_breached", "first_response_breached"])
+            facts.ticket_fact_sync(ticket)
             for kind in kinds:
                 event_record(ticket=ticket, kind=EventKind.SLA_BREACHED, new=kind, internal=True)
             notify(NotificationEvent.SLA_BREACH, ticket, _handlers(ticket))

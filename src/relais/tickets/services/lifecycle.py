@@ -47,7 +47,7 @@ from relais.tickets.models import (
     TicketLink,
     TicketMessage,
 )
-from relais.tickets.services import clock
+from relais.tickets.services import clock, facts
 from relais.tickets.services.notify import notify
 
 MAX_ATTACHMENTS_PER_MESSAGE = 10
@@ -192,6 +192,7 @@ def _save(ticket: Ticket, fields: set[str]) -> None:
     ticket.updated_at = timezone.now()
     fields |= {"updated_at"}
     ticket.save(update_fields=sorted(fields))
+    facts.ticket_fact_sync(ticket)
 
 
 def _desk_recipients(ticket: Ticket) -> list[User]:
@@ -298,6 +299,7 @@ def ticket_open(
         clock.sla_targets_apply(ticket, config)
         clock.sla_deadlines_refresh(ticket, config)
         ticket.save()
+        facts.ticket_fact_sync(ticket, created=True)
         if draft.tags:
             ticket.tags.set(_tags(draft.tags))
         extra_watchers = [w for w in watchers if w.is_active and w.pk != requester.pk]
@@ -924,6 +926,7 @@ def ticket_rate(*, ticket: Ticket, actor: User, rating: int, comment: str = "") 
             ticket=ticket, defaults={"rating": int(rating), "comment": comment.strip()[:2000]}
         )
         event_record(ticket=ticket, kind=EventKind.SATISFACTION, actor=actor, new=int(rating))
+        facts.ticket_fact_rate(satisfaction)
     return satisfaction
 
 

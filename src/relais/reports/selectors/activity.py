@@ -1,0 +1,379 @@
+"""Knowledge, peer help, service watch and asset figures (no team dimension: the same for the
+whole desk). Read-only queries on the other apps' tables; volumes there are small."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from relais.assets import selectors as asset_selectors
+from relais.assets.choices import CampaignState, TargetState
+from relais.assets.models import Campaign, CampaignTarget
+from relais.community.models import Answer, Question
+from relais.core import charts
+from relais.kb.models import Article, ArticleFeedback, ArticleState
+from relais.monitoring.models import DailyRollup, Incident, Service
+from relais.reports.filters import TicketFilters
+from relais.reports.periods import Period
+from relais.reports.selectors.base import Dashboard, Figure, Table, hours, percentile, share
+from relais.search.models import Deflection, ZeroResultQuery
+
+TOP = 10
+
+
+def _within(field: str, period: Period) -> Q:
+    return Q(**{f"{field}__gte": period.since, f"{field}__lt": period.until})
+
+
+def knowledge(*, period: Period, filters: TicketFilters) -> Dashboard:
+    articles = list(
+        Article.objects.filter(state=ArticleState.PUBLISHED)
+        .order_by("-view_count", "title")
+        .values_list("pk", "title", "view_count")[:TOP]
+    )
+    votes: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    titles: dict[int, str] = {}
+    for article_id, title, useful, n in (
+        ArticleFeedback.objects.filter(_within("created_at", period))
+        .values_list("article_id", "article__title", "useful")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        votes[article_id][0 if useful else 1] += n
+        titles[article_id] = title
+    useful = sum(v[0] for v in votes.values())
+    not_useful = sum(v[1] for v in votes.values())
+    voted = sorted(votes.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), titles[kv[0]]))[:TOP]
+    failed = list(
+        ZeroResultQuery.objects.filter(_within("last_seen", period))
+        .order_by("-count", "normalized")
+        .values_list("example", "count", "last_seen")[:20]
+    )
+    deflections = Counter[Any]()
+    kinds = Counter[str]()
+    for day, kind, n in (
+        Deflection.objects.filter(_within("created_at", period))
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day", "kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        deflections[period.bucket_of(day)] += n
+        kinds[kind] += n
+    buckets = period.buckets()
+    per_bucket = [deflections.get(b, 0) for b in buckets]
+    return Dashboard(
+        figures=[
+            Figure("useful", _("“Useful” votes"), useful),
+            Figure("not_useful", _("“Not useful” votes"), not_useful),
+            Figure("useful_share", _("Useful share"), share(useful, useful + not_useful), "%"),
+            Figure("deflections", _("Tickets avoided (deflections)"), sum(per_bucket)),
+            Figure("failed_searches", _("Searches without results"), len(failed)),
+        ],
+        tables=[
+            Table(
+                "top_articles",
+                _("Most read articles"),
+                [_("Article"), _("Views")],
+                [[title, views] for _pk, title, views in articles],
+                note=_("Views since publication (the knowledge base counts no views per day)."),
+            ),
+            Table(
+                "votes",
+                _("“Was this useful?” votes in the period"),
+                [_("Article"), _("Useful"), _("Not useful"), _("Useful share (%)")],
+                [[titles[pk], u, n, share(u, u + n)] for pk, (u, n) in voted],
+            ),
+            Table(
+                "failed_searches",
+                _("Searches without results"),
+                [_("Search text"), _("Times"), _("Last seen")],
+                [[example, count, last.date()] for example, count, last in failed],
+                note=_("Searches last seen in the period; the count is since the first time."),
+            ),
+            Table(
+                "deflections",
+                _("Tickets avoided: people who found the answer while writing a ticket"),
+                [_("Week of") if period.by_week else _("Day"), _("Deflections")],
+                [[b, n] for b, n in zip(buckets, per_bucket, strict=True)],
+                chart=charts.bar(
+                    title=_("Deflections"),
+                    description=_("%(n)s tickets avoided in the period.") % {"n": sum(per_bucket)},
+                    labels=[date_format(b, "d/m") for b in buckets],
+                    values=per_bucket,
+                ),
+                note=", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())),
+            ),
+        ],
+    )
+
+
+def community(*, period: Period, filters: TicketFilters) -> Dashboard:
+    visible = Answer.objects.filter(question=OuterRef("pk"), is_hidden=False)
+    questions = list(
+        Question.objects.filter(_within("created_at", period), is_hidden=False)
+        .annotate(
+            peer=Exists(visible.filter(as_it=False)),
+            it=Exists(visible.filter(as_it=True)),
+            first_answer=Min("answers__created_at", filter=Q(answers__is_hidden=False)),
+        )
+        .values_list("created_at", "peer", "it", "first_answer")
+        .order_by()
+    )
+    asked = len(questions)
+    by_peer = sum(1 for q in questions if q[1])
+    by_it_only = sum(1 for q in questions if q[2] and not q[1])
+    unanswered = sum(1 for q in questions if q[3] is None)
+    waits = [(q[3] - q[0]).total_seconds() for q in questions if q[3] is not None]
+    answers = dict(
+        Answer.objects.filter(_within("created_at", period), is_hidden=False)
+        .values_list("as_it")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    accepted = Question.objects.filter(accepted_answer=OuterRef("pk"))
+    helpers = list(
+        Answer.objects.filter(_within("created_at", period), is_hidden=False, as_it=False)
+        .values_list("author__display_name")
+        .annotate(n=Count("pk"), accepted=Count("pk", filter=Exists(accepted)))
+        .order_by("-n", "author__display_name")[:TOP]
+    )
+    return Dashboard(
+        figures=[
+            Figure("questions", _("Questions asked"), asked),
+            Figure("peer_share", _("Answered by peers"), share(by_peer, asked), "%"),
+            Figure(
+                "median_first_answer",
+                _("Median time to first answer"),
+                hours(percentile(waits, 0.5)),
+                "h",
+            ),
+            Figure("unanswered", _("Still unanswered"), unanswered),
+        ],
+        tables=[
+            Table(
+                "questions",
+                _("Questions asked in the period"),
+                [_("Outcome"), _("Questions"), _("Share (%)")],
+                [
+                    [_("Answered by a peer"), by_peer, share(by_peer, asked)],
+                    [_("Answered by IT only"), by_it_only, share(by_it_only, asked)],
+                    [_("Unanswered"), unanswered, share(unanswered, asked)],
+                ],
+            ),
+            Table(
+                "answers",
+                _("Answers in the period"),
+                [_("Author"), _("Answers")],
+                [[_("Peers"), answers.get(False, 0)], [_("IT agents"), answers.get(True, 0)]],
+            ),
+            Table(
+                "helpers",
+                _("Top helpers"),
+                [_("Person"), _("Answers"), _("Accepted")],
+                [[name, n, acc] for name, n, acc in helpers],
+            ),
+        ],
+    )
+
+
+def watch(*, period: Period, filters: TicketFilters) -> Dashboard:
+    uptime_rows = (
+        DailyRollup.objects.filter(day__gte=period.start, day__lte=period.end)
+        .values_list("check_ref__service_id")
+        .annotate(total=Sum("total"), failures=Sum("failures"))
+        .order_by()
+    )
+    measured = {pk: (total or 0, failures or 0) for pk, total, failures in uptime_rows}
+    services = list(Service.objects.order_by("position", "name").values_list("pk", "name"))
+    uptime: list[list[Any]] = []
+    for pk, name in services:
+        total, failures = measured.get(pk, (0, 0))
+        uptime.append(
+            [name, round(100 * (total - failures) / total, 3) if total else None, total, failures]
+        )
+    incidents = list(
+        Incident.objects.filter(_within("started_at", period))
+        .annotate(acknowledged=Min("alerts__acknowledged_at"))
+        .values_list(
+            "started_at", "service__name", "title", "impact", "resolved_at", "acknowledged"
+        )
+        .order_by("-started_at")
+    )
+    to_ack = [(a - s).total_seconds() for s, *_rest, a in incidents if a is not None]
+    to_resolve = [(r - s).total_seconds() for s, _n, _t, _i, r, _a in incidents if r is not None]
+    per_service = Counter(name for _s, name, *_rest in incidents)
+    return Dashboard(
+        figures=[
+            Figure("incidents", _("Incidents"), len(incidents)),
+            Figure(
+                "ack_median",
+                _("Median time to acknowledge"),
+                _minutes(percentile(to_ack, 0.5)),
+                "min",
+            ),
+            Figure(
+                "resolve_median",
+                _("Median time to resolve"),
+                _minutes(percentile(to_resolve, 0.5)),
+                "min",
+            ),
+        ],
+        tables=[
+            Table(
+                "uptime",
+                _("Availability per service"),
+                [_("Service"), _("Availability (%)"), _("Checks"), _("Failures")],
+                uptime,
+                chart=charts.bar(
+                    title=_("Availability per service (%)"),
+                    description=_("Share of successful checks per service over the period."),
+                    labels=[str(i + 1) for i in range(len(uptime))],
+                    values=[r[1] or 0 for r in uptime],
+                ),
+                note=_("From the daily roll-ups: complete days only (today is not counted)."),
+            ),
+            Table(
+                "incidents_by_service",
+                _("Incidents per service"),
+                [_("Service"), _("Incidents")],
+                sorted(([name, n] for name, n in per_service.items()), key=lambda r: (-r[1], r[0])),
+            ),
+            Table(
+                "incidents",
+                _("Incidents in the period"),
+                [
+                    _("Started"),
+                    _("Service"),
+                    _("Incident"),
+                    _("Acknowledged after (min)"),
+                    _("Resolved after (min)"),
+                ],
+                [
+                    [
+                        started,
+                        service,
+                        title,
+                        _minutes((ack - started).total_seconds()) if ack else None,
+                        _minutes((resolved - started).total_seconds()) if resolved else None,
+                    ]
+                    for started, service, title, _impact, resolved, ack in incidents[:100]
+                ],
+                note=_("The 100 most recent."),
+            ),
+        ],
+    )
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def park(*, period: Period, filters: TicketFilters) -> Dashboard:
+    campaigns = list(
+        Campaign.objects.filter(state=CampaignState.ACTIVE)
+        .order_by("due_on", "name")
+        .values_list("pk", "name", "due_on")[:20]
+    )
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for campaign_id, state, n in (
+        CampaignTarget.objects.filter(campaign_id__in=[c[0] for c in campaigns])
+        .values_list("campaign_id", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[campaign_id][state] = n
+    campaign_rows: list[list[Any]] = []
+    for pk, name, due_on in campaigns:
+        c = counts[pk]
+        total = sum(c.values())
+        done = c[TargetState.DELIVERED] + c[TargetState.REFUSED]
+        campaign_rows.append(
+            [
+                name,
+                due_on,
+                total,
+                c[TargetState.TO_PREPARE],
+                c[TargetState.READY],
+                c[TargetState.DELIVERED],
+                c[TargetState.REFUSED],
+                share(done, total),
+            ]
+        )
+    readiness = asset_selectors.readiness(direction_id=filters.direction, site_id=filters.site)
+    groups = readiness.by_direction
+
+    def group_row(g: Any) -> list[Any]:
+        return [g.name, g.total, g.laptop_pct, g.remote_pct, g.unblocked_pct, g.ready_pct]
+
+    readiness_columns = [
+        _("Group"),
+        _("People"),
+        _("With a laptop (%)"),
+        _("With remote access (%)"),
+        _("Not blocked (%)"),
+        _("Ready (%)"),
+    ]
+    return Dashboard(
+        figures=[
+            Figure("ready", _("Ready to telework"), readiness.overall.ready_pct, "%"),
+            Figure("people", _("People counted"), readiness.overall.total),
+            Figure("campaigns", _("Campaigns in progress"), len(campaigns)),
+        ],
+        tables=[
+            Table(
+                "campaigns",
+                _("Deployment campaigns in progress"),
+                [
+                    _("Campaign"),
+                    _("Deadline"),
+                    _("Targets"),
+                    _("To prepare"),
+                    _("Ready"),
+                    _("Delivered"),
+                    _("Refused"),
+                    _("Done (%)"),
+                ],
+                campaign_rows,
+                chart=charts.stacked_bar(
+                    title=_("Campaign progress"),
+                    description=_("Targets per state for each campaign in progress."),
+                    labels=[str(i + 1) for i in range(len(campaign_rows))],
+                    series=[
+                        (_("Delivered"), [r[5] for r in campaign_rows]),
+                        (_("Refused"), [r[6] for r in campaign_rows]),
+                        (_("Ready"), [r[4] for r in campaign_rows]),
+                        (_("To prepare"), [r[3] for r in campaign_rows]),
+                    ],
+                ),
+            ),
+            Table(
+                "readiness_directions",
+                _("Telework readiness by direction"),
+                readiness_columns,
+                [
+                    [_("Everyone"), *group_row(readiness.overall)[1:]],
+                    *[group_row(g) for g in groups],
+                ],
+                chart=charts.bar(
+                    title=_("Ready to telework by direction (%)"),
+                    description=_("%(pct)s %% of the %(n)s people are ready.")
+                    % {"pct": readiness.overall.ready_pct, "n": readiness.overall.total},
+                    labels=[str(i + 1) for i in range(len(groups))],
+                    values=[g.ready_pct for g in groups],
+                ),
+                note=_("The situation now, whatever the period."),
+            ),
+            Table(
+                "readiness_sites",
+                _("Telework readiness by site"),
+                readiness_columns,
+                [group_row(g) for g in readiness.by_site],
+            ),
+        ],
+    )
