@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_directory'),
-        ('tickets', '0005_event_delivery_failed'),
+        ('tickets', '0007_ticket_anonymised_at'),
     ]
 
     operations = [
