@@ -178,10 +178,15 @@ def bench_prober(
 
 
 def bench_storage(env: dict[str, str], database: str, checks: int = 200) -> dict:
+    """A year of 200 checks at 60 s as the database holds it after the purge: the last 14
+    days of raw results and a year of day rows with their hours. Rows are written in time
+    order, as the prober and the hourly rollup write them (the order decides how full the
+    index pages are)."""
     fresh_instance(env, database)
     from django.db import connection
 
-    from relais.monitoring.models import Check, Service
+    from relais.monitoring.models import Check, DailyRollup, HourSlot, Service
+    from relais.monitoring.services.results import INSERT_RESULT_SQL
 
     service = Service.objects.create(name="Stockage")
     created = Check.objects.bulk_create(
@@ -194,60 +199,63 @@ def bench_storage(env: dict[str, str], database: str, checks: int = 200) -> dict
     rng = random.Random(1)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     started = time.monotonic()
-    insert_raw = (
-        "INSERT INTO monitoring_checkresult "
-        "(check_id, at, state, latency_ms, http_status, error_code, detail, location) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-    )
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        for day in range(14):  # 14 days of raw results, one per minute per check
+        for day in range(14, 0, -1):  # 14 days of raw results, one per minute per check
             rows = []
-            for minute in range(1440):
-                at = adapt(now - timedelta(days=day, minutes=minute))
+            for minute in range(1440, 0, -1):
+                at = adapt(now - timedelta(days=day - 1, minutes=minute))
                 rows += [(i, at, "up", rng.randint(20, 80), 200, "", "", "") for i in ids]
-            cursor.executemany(insert_raw, rows)
-        insert_hourly = (
-            "INSERT INTO monitoring_hourlyrollup (check_ref_id, hour, total, failures, degraded,"
-            " latency_p50_ms, latency_p95_ms) VALUES (%s, %s, 60, 0, 0, %s, %s)"
-        )
-        hour0 = now.replace(minute=0)
-        for day in range(365):
-            rows = []
-            for h in range(24):
-                hour = adapt(hour0 - timedelta(hours=day * 24 + h))
-                rows += [(i, hour, 40, 90) for i in ids]
-            cursor.executemany(insert_hourly, rows)
+            cursor.executemany(INSERT_RESULT_SQL, rows)
         insert_daily = (
-            "INSERT INTO monitoring_dailyrollup (check_ref_id, day, total, failures, degraded,"
-            " latency_p50_ms, latency_p95_ms) VALUES (%s, %s, 1440, 0, 0, %s, %s)"
+            "INSERT INTO monitoring_dailyrollup (day, check_ref_id, total, failures,"
+            " latency_p50_ms, latency_p95_ms, hours) VALUES (%s, %s, %s, %s, %s, %s, %s)"
         )
-        rows = []
-        for d in range(365):
+        for d in range(365, 0, -1):
             day_value = connection.ops.adapt_datefield_value((now - timedelta(days=d)).date())
-            rows += [(i, day_value, 40, 90) for i in ids]
-        cursor.executemany(insert_daily, rows)
+            rows = []
+            for i in ids:
+                row = DailyRollup()
+                row.hours_set([HourSlot(60, 0, rng.randint(35, 45), 90) for _h in range(24)])
+                rows.append(
+                    (
+                        day_value,
+                        i,
+                        row.total,
+                        row.failures,
+                        row.latency_p50_ms,
+                        row.latency_p95_ms,
+                        row.hours,
+                    )
+                )
+            cursor.executemany(insert_daily, rows)
     load_seconds = time.monotonic() - started
+    sizes: dict[str, float] = {}
     with connection.cursor() as cursor:
         if database == "postgres":
+            cursor.execute("VACUUM ANALYZE")
             cursor.execute("SELECT pg_database_size(current_database())")
             size = cursor.fetchone()[0]
-            cursor.execute("SELECT pg_total_relation_size('monitoring_checkresult')")
-            raw = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT relname, pg_relation_size(oid) FROM pg_class "
+                "WHERE relname LIKE 'monitoring_checkresult%%' OR relname LIKE 'mon_result%%' "
+                "OR relname LIKE 'monitoring_dailyrollup%%'"
+            )
+            sizes = {name: round(value / 1024 / 1024, 1) for name, value in cursor.fetchall()}
         else:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             cursor.execute("PRAGMA page_count")
             pages = cursor.fetchone()[0]
             cursor.execute("PRAGMA page_size")
             size = pages * cursor.fetchone()[0]
-            raw = None
     return {
         "checks": checks,
         "raw_rows": checks * 14 * 1440,
-        "hourly_rows": checks * 365 * 24,
+        "hour_slots": checks * 365 * 24,
         "daily_rows": checks * 365,
-        "database_mb": round(size / 1024 / 1024, 1),
-        "raw_table_mb": round(raw / 1024 / 1024, 1) if raw else None,
+        "database_mib": round(size / 1024 / 1024, 1),
+        "database_mb": round(size / 1000 / 1000, 1),
+        "relations_mib": sizes,
         "load_seconds": round(load_seconds, 1),
     }
 
