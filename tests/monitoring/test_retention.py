@@ -99,6 +99,4 @@ def test_a_result_sent_twice_is_stored_once(vpn_check: Check) -> None:
     result = services.ProbeResult(vpn_check.pk, NOW, Outcome("up", 12.4, 200), "agence-nord")
     services.results_record(results=[result])
     services.results_record(results=[result])
-    assert list(CheckResult.objects.values_list("location", "latency_ms")) == [
-        ("agence-nord", 12)
-    ]
+    assert list(CheckResult.objects.values_list("location", "latency_ms")) == [("agence-nord", 12)]

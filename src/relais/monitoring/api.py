@@ -382,6 +382,8 @@ class ProberCheckOut(Schema):
 
 class ProberChecksOut(Schema):
     checks: list[ProberCheckOut]
+    # Where HTTP checks may be redirected to: (kind, value) pairs of the allow-list.
+    allow_list: list[tuple[str, str]]
 
 
 @router.get("/monitoring/probers/checks", auth=ProberAuth(), response={200: ProberChecksOut})
@@ -389,9 +391,13 @@ def remote_checks(request: HttpRequest) -> Any:
     """What a remote prober runs: every enabled probing check, with the credentials it needs
     (sent only to an authenticated prober; use HTTPS)."""
     from relais.monitoring.prober import load_specs
+    from relais.monitoring.services.config import allow_list
 
     services.remote_prober_seen(prober=request.remote_prober)  # type: ignore[attr-defined]
-    return {"checks": [spec.__dict__ for spec in load_specs(None).values()]}
+    return {
+        "checks": [spec.__dict__ for spec in load_specs(None).values()],
+        "allow_list": allow_list(),
+    }
 
 
 @router.post(

@@ -40,6 +40,7 @@ from relais.monitoring import executors, secrets, services
 from relais.monitoring.choices import CheckKind
 from relais.monitoring.executors import CheckSpec, Outcome
 from relais.monitoring.models import Check
+from relais.monitoring.services.config import allow_list
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,11 @@ def checks_fingerprint() -> tuple[int, object, int]:
         count=Count("id"), latest=Max("updated_at"), top=Max("id")
     )
     return row["count"], row["latest"], row["top"] or 0
+
+
+def allow_list_load() -> list[tuple[str, str]]:
+    close_old_connections()
+    return allow_list()
 
 
 def load_specs(shard: tuple[int, int] | None) -> dict[int, CheckSpec]:
@@ -109,6 +115,7 @@ class RemoteLink:
         self.parts = parts
         self.token = token
         self.timeout = timeout
+        self.allow_list: list[tuple[str, str]] = []
 
     def _request(self, method: str, path: str, body: bytes | None = None) -> Any:
         cls = (
@@ -138,7 +145,9 @@ class RemoteLink:
 
     def load(self, shard: tuple[int, int] | None) -> dict[int, CheckSpec]:
         specs = {}
-        for item in self._request("GET", "/api/v1/monitoring/probers/checks")["checks"]:
+        data = self._request("GET", "/api/v1/monitoring/probers/checks")
+        self.allow_list = [(kind, value) for kind, value in data.get("allow_list", [])]
+        for item in data["checks"]:
             if shard is not None and not services.owns(shard, item["id"]):
                 continue
             specs[item["id"]] = CheckSpec(**item)
@@ -204,6 +213,8 @@ class Prober:
         self.tasks: set[asyncio.Task[None]] = set()
         self.session: aiohttp.ClientSession | None = None
         self.fingerprint: tuple[int, object, int] | None = None
+        # Where HTTP checks may be redirected to (re-read at every reload).
+        self.allow_list: list[tuple[str, str]] = []
         # Every database (or central API) call runs in this one thread: writes are serialised
         # (SQLite has one writer anyway) and its connection is closed when the prober stops.
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prober-db")
@@ -228,7 +239,9 @@ class Prober:
     async def reload(self) -> None:
         if self.remote is not None:
             specs = await self._in_db_thread(self.remote.load, self.shard)
+            self.allow_list = self.remote.allow_list
         else:
+            self.allow_list = await self._in_db_thread(allow_list_load)
             fingerprint = await self._in_db_thread(checks_fingerprint)
             if self.specs and fingerprint == self.fingerprint:
                 return
@@ -255,7 +268,7 @@ class Prober:
             assert self.session is not None
             # The executors time out by themselves; this is the backstop.
             outcome = await asyncio.wait_for(
-                executors.probe(spec, self.session), timeout=spec.timeout + 1
+                executors.probe(spec, self.session, self.allow_list), timeout=spec.timeout + 1
             )
         self.pending.append(
             services.ProbeResult(

@@ -60,8 +60,7 @@ def hourly_rollup(hour: datetime) -> int:
     day, slot = hour_position(hour)
     with transaction.atomic():
         existing = {
-            row.check_ref_id: row
-            for row in DailyRollup.objects.select_for_update().filter(day=day)
+            row.check_ref_id: row for row in DailyRollup.objects.select_for_update().filter(day=day)
         }
         changed = []
         for check_id in set(existing) | set(totals):
