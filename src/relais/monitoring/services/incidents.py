@@ -98,6 +98,7 @@ def incident_resolve_auto(*, service: Service, at: datetime) -> Incident | None:
         _default_language_text(gettext_lazy("%(name)s works again."), name=service.name),
         status=IncidentStatus.RESOLVED,
     )
+    _major_ticket_resolve(incident, at=at)
     _subscribers_notify(incident, update)
     return incident
 
@@ -150,6 +151,39 @@ def _major_ticket_open(incident: Incident) -> None:
         return
     incident.ticket = ticket
     incident.save(update_fields=["ticket", "updated_at"])
+
+
+def _major_ticket_resolve(incident: Incident, *, at: datetime) -> None:
+    """The service works again: its major-incident ticket is resolved through the tickets
+    services (history entry, requesters told, the tickets of people who joined it resolved
+    with it), as the administrator who set the service up. A ticket an agent already
+    resolved, closed or cannot be resolved by them stays as it is."""
+    from relais.tickets import services as ticket_services
+    from relais.tickets.choices import OPEN_STATUSES, Channel, TicketStatus
+
+    ticket = incident.ticket
+    actor = incident.service.created_by
+    if ticket is None or ticket.status not in OPEN_STATUSES:
+        return
+    if actor is None or not actor.is_active:
+        logger.warning("major-incident ticket left open", extra={"incident": incident.pk})
+        return
+    resolution = _default_language_text(
+        gettext_lazy("Resolved by the service watch: %(name)s works again since %(at)s."),
+        name=incident.service.name,
+        at=timezone.localtime(at).strftime("%d/%m/%Y %H:%M"),
+    )
+    try:
+        with transaction.atomic():
+            ticket_services.ticket_update(
+                ticket=ticket,
+                actor=actor,
+                changes={"status": TicketStatus.RESOLVED, "resolution": resolution},
+                expected_version=None,
+                channel=Channel.MONITORING,
+            )
+    except (ValidationError, PermissionDenied):
+        logger.warning("could not resolve the major-incident ticket", extra={"incident": incident.pk})
 
 
 def incident_create(
