@@ -408,6 +408,9 @@ class Maintenance(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the status-page subscribers were told it is planned, and that it started.
+    announced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    start_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("maintenance window")
@@ -554,6 +557,10 @@ class Subscription(models.Model):
     """A person who asked for status-page updates by e-mail (double opt-in)."""
 
     email = models.EmailField(_("e-mail address"), unique=True)
+    # The language of the page they subscribed from: their mails are written in it.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

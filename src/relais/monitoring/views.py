@@ -146,7 +146,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.subscription_request(email=form.cleaned_data["email"])
+            services.subscription_request(email=form.cleaned_data["email"], language=get_language())
         except ValidationError as exc:
             _form_errors(form, exc)
         else:

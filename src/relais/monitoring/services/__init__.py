@@ -45,6 +45,9 @@ from relais.monitoring.services.retention import (
     rollups_compute,
 )
 from relais.monitoring.services.subscriptions import (
+    maintenance_announce,
+    maintenances_announce_started,
+    subscribers_mail,
     subscription_confirm,
     subscription_request,
     subscription_unsubscribe,
@@ -69,7 +72,9 @@ __all__ = [
     "incident_join",
     "incident_link_ticket",
     "incident_update_add",
+    "maintenance_announce",
     "maintenance_create",
+    "maintenances_announce_started",
     "on_call",
     "owns",
     "remote_prober_authenticate",
@@ -85,6 +90,7 @@ __all__ = [
     "service_state_refresh",
     "service_update",
     "shard_of",
+    "subscribers_mail",
     "subscription_confirm",
     "subscription_request",
     "subscription_unsubscribe",

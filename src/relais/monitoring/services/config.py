@@ -12,6 +12,7 @@ from croniter import croniter  # type: ignore[import-untyped,unused-ignore]
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relais.core.choices import AuditAction
@@ -32,6 +33,7 @@ from relais.monitoring.models import (
     Service,
 )
 from relais.monitoring.permissions import is_admin
+from relais.monitoring.services.subscriptions import maintenance_announce
 
 if TYPE_CHECKING:
     from relais.accounts.models import User
@@ -499,6 +501,9 @@ def maintenance_create(
             request=request,
             changes={"maintenance": [starts_at.isoformat(), ends_at.isoformat()]},
         )
+        now = timezone.now()
+        event = "started" if starts_at <= now else "planned"
+        maintenance_announce(maintenance=maintenance, event=event, at=now)
     return maintenance
 
 

@@ -15,14 +15,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from relais.core.services import email_enqueue
 from relais.monitoring.choices import (
     IncidentImpact,
     IncidentStatus,
     ServiceState,
     UpdateVisibility,
 )
-from relais.monitoring.models import Incident, IncidentUpdate, Service, Subscription
+from relais.monitoring.models import Incident, IncidentUpdate, Service
 from relais.monitoring.permissions import is_staff
 
 if TYPE_CHECKING:
@@ -183,7 +182,9 @@ def _major_ticket_resolve(incident: Incident, *, at: datetime) -> None:
                 channel=Channel.MONITORING,
             )
     except (ValidationError, PermissionDenied):
-        logger.warning("could not resolve the major-incident ticket", extra={"incident": incident.pk})
+        logger.warning(
+            "could not resolve the major-incident ticket", extra={"incident": incident.pk}
+        )
 
 
 def incident_create(
@@ -272,22 +273,15 @@ def incident_join(*, actor: User, incident: Incident) -> Ticket:
 
 def _subscribers_notify(incident: Incident, update: IncidentUpdate | None) -> None:
     """Public updates of public services reach the confirmed subscribers."""
+    from relais.monitoring.services.subscriptions import subscribers_mail
+
     if update is None or not incident.service.is_public:
         return
     if update.visibility != UpdateVisibility.PUBLIC:
         return
-    from django.urls import reverse
-
-    page = settings.SITE_URL + reverse("monitoring:public")
-    for subscription in Subscription.objects.filter(confirmed_at__isnull=False).only(
-        "email", "token"
-    ):
-        unsubscribe = settings.SITE_URL + reverse(
-            "monitoring:unsubscribe", args=[subscription.token]
-        )
-        email_enqueue(
-            to=[subscription.email],
-            subject=f"[{incident.service.name}] {incident.title}",
-            text=f"{update.body}\n\n{page}\n\n{unsubscribe}",
-            headers={"List-Unsubscribe": f"<{unsubscribe}>"},
-        )
+    service, title = incident.service.name, incident.title
+    subscribers_mail(
+        template="monitoring/email/incident_update",
+        context={"service": service, "title": title, "body": update.body},
+        subject=lambda: f"[{service}] {title}",
+    )
