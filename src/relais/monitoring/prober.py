@@ -377,7 +377,7 @@ class Prober:
     def stop(self) -> None:
         self.stopping.set()
 
-    def report(self) -> dict[str, float]:
+    def report(self) -> dict[str, Any]:
         """Lateness percentiles (s), CPU seconds and peak memory of this process."""
         import resource
 
@@ -391,6 +391,7 @@ class Prober:
 
         return {
             "checks": len(self.specs),
+            "check_ids": sorted(self.specs),
             "runs": self.stats.runs,
             "lateness_p50_s": pct(0.50),
             "lateness_p99_s": pct(0.99),
