@@ -235,5 +235,5 @@ def test_a_service_with_incidents_keeps_its_history(admin_user: User, vpn_check:
         f"/api/v1/monitoring/services/{vpn_check.service_id}"
     )
     assert response.status_code == 400
-    assert "disable its checks" in response.json()["detail"]
+    assert "désactivez plutôt ses contrôles" in response.json()["detail"]
     assert Service.objects.filter(pk=vpn_check.service_id).exists()

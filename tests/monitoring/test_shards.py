@@ -6,7 +6,6 @@ ownership rule itself is tested on both in test_prober.py)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -14,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from relais.accounts.models import User
 from relais.monitoring import services
 from relais.monitoring.models import CheckResult
+from tests.conftest import child_process_env
 from tests.monitoring.conftest import http_check
 from tests.monitoring.servers import TargetServer
 
@@ -32,23 +31,7 @@ pytestmark = [
 
 
 def _prober(shard: str, report: Path, data_dir: Path) -> subprocess.Popen[bytes]:
-    db = settings.DATABASES["default"]
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("RELAIS_", "PYTEST", "DATABASE_URL"))
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "relais.settings",
-            "DATABASE_URL": (
-                f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-                f"/{connection.settings_dict['NAME']}"
-            ),
-            "RELAIS_DATA_DIR": str(data_dir),
-            "RELAIS_MONITORING_ALLOW_LOOPBACK": "1",
-        }
-    )
+    env = child_process_env(data_dir, RELAIS_MONITORING_ALLOW_LOOPBACK="1")
     return subprocess.Popen(
         [
             sys.executable,

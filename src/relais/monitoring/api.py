@@ -394,21 +394,23 @@ def create_maintenance(request: HttpRequest, payload: MaintenanceIn) -> Any:
     _admin_setting(request)
     maintenance = services.maintenance_create(
         actor=_user(request),
-        title=payload.title,
-        services=_maintenance_services(request, payload),
-        starts_at=payload.starts_at,
-        ends_at=payload.ends_at,
-        description=payload.description,
+        **_maintenance_fields(request, payload),
         request=request,
     )
     return Status(201, maintenance)
 
 
-def _maintenance_services(request: HttpRequest, payload: MaintenanceIn) -> list[Any]:
+def _maintenance_fields(request: HttpRequest, payload: MaintenanceIn) -> dict[str, Any]:
     chosen = list(service_policy.scope(_user(request)).filter(pk__in=payload.service_ids))
     if len(chosen) != len(set(payload.service_ids)):
         raise ApiError(400, "Unknown service.", "invalid")
-    return chosen
+    return {
+        "title": payload.title,
+        "services": chosen,
+        "starts_at": payload.starts_at,
+        "ends_at": payload.ends_at,
+        "description": payload.description,
+    }
 
 
 @router.get(
@@ -427,11 +429,7 @@ def update_maintenance(request: HttpRequest, maintenance_id: int, payload: Maint
     return services.maintenance_update(
         actor=_user(request),
         maintenance=maintenance,
-        title=payload.title,
-        services=_maintenance_services(request, payload),
-        starts_at=payload.starts_at,
-        ends_at=payload.ends_at,
-        description=payload.description,
+        **_maintenance_fields(request, payload),
         request=request,
     )
 

@@ -261,17 +261,22 @@ def check_update(
     return locked
 
 
-def check_delete(*, actor: User, check: Check, request: HttpRequest | None = None) -> None:
-    _require_admin(actor)
+def _delete_audited(*, actor: User, target: Any, name: str, request: HttpRequest | None) -> None:
+    """Delete a configuration object, recording who deleted what (in one transaction)."""
     with transaction.atomic():
         audit_record(
             action=AuditAction.MONITORING_CONFIG,
             actor=actor,
-            target=check,
+            target=target,
             request=request,
-            changes={"deleted": check.name},
+            changes={"deleted": name},
         )
-        check.delete()
+        target.delete()
+
+
+def check_delete(*, actor: User, check: Check, request: HttpRequest | None = None) -> None:
+    _require_admin(actor)
+    _delete_audited(actor=actor, target=check, name=check.name, request=request)
 
 
 SERVICE_FIELDS = (
@@ -341,19 +346,11 @@ def _service_validate(service: Service) -> None:
 def service_delete(*, actor: User, service: Service, request: HttpRequest | None = None) -> None:
     """A service with incidents keeps its history: it cannot be deleted (disable its checks)."""
     _require_admin(actor)
-    with transaction.atomic():
-        if service.incidents.exists():
-            raise ValidationError(
-                _("This service has incidents in its history: disable its checks instead.")
-            )
-        audit_record(
-            action=AuditAction.MONITORING_CONFIG,
-            actor=actor,
-            target=service,
-            request=request,
-            changes={"deleted": service.name},
+    if service.incidents.exists():
+        raise ValidationError(
+            _("This service has incidents in its history: disable its checks instead.")
         )
-        service.delete()
+    _delete_audited(actor=actor, target=service, name=service.name, request=request)
 
 
 def group_get_or_create(*, actor: User, name: str) -> ComponentGroup:
@@ -478,15 +475,7 @@ def channel_delete(
     *, actor: User, channel: AlertChannel, request: HttpRequest | None = None
 ) -> None:
     _require_admin(actor)
-    with transaction.atomic():
-        audit_record(
-            action=AuditAction.MONITORING_CONFIG,
-            actor=actor,
-            target=channel,
-            request=request,
-            changes={"deleted": channel.name},
-        )
-        channel.delete()
+    _delete_audited(actor=actor, target=channel, name=channel.name, request=request)
 
 
 def _channel_target_validate(kind: str, target: str) -> None:
@@ -603,15 +592,7 @@ def rota_update(
 def rota_delete(*, actor: User, rota: OnCallRota, request: HttpRequest | None = None) -> None:
     """The services it called fall back to their channels (their rota becomes empty)."""
     _require_admin(actor)
-    with transaction.atomic():
-        audit_record(
-            action=AuditAction.MONITORING_CONFIG,
-            actor=actor,
-            target=rota,
-            request=request,
-            changes={"deleted": rota.name},
-        )
-        rota.delete()
+    _delete_audited(actor=actor, target=rota, name=rota.name, request=request)
 
 
 def rota_override_add(
@@ -753,15 +734,7 @@ def maintenance_delete(
     *, actor: User, maintenance: Maintenance, request: HttpRequest | None = None
 ) -> None:
     _require_admin(actor)
-    with transaction.atomic():
-        audit_record(
-            action=AuditAction.MONITORING_CONFIG,
-            actor=actor,
-            target=maintenance,
-            request=request,
-            changes={"deleted": maintenance.title},
-        )
-        maintenance.delete()
+    _delete_audited(actor=actor, target=maintenance, name=maintenance.title, request=request)
 
 
 def remote_prober_create(*, actor: User, location: str) -> tuple[RemoteProber, str]:

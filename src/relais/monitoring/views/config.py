@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -210,6 +211,11 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "monitoring/service_form.html", {"form": form, "service": service})
 
 
+def _local_input(moment: datetime) -> str:
+    """A time as a datetime-local field shows it."""
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
 def _edit_page(
     request: HttpRequest,
     *,
@@ -274,7 +280,7 @@ def rota_edit(request: HttpRequest, pk: int) -> HttpResponse:
     rota: Any = rota_policy.get_for(user, pk, "change")
     initial = {
         "name": rota.name,
-        "starts_at": timezone.localtime(rota.starts_at).strftime("%Y-%m-%dT%H:%M"),
+        "starts_at": _local_input(rota.starts_at),
         "members": "\n".join(m.user.email for m in rota.members.select_related("user")),
         "fallback_email": rota.fallback_email,
     }
@@ -298,8 +304,8 @@ def maintenance_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {
         "title": maintenance.title,
         "services": list(maintenance.services.values_list("pk", flat=True)),
-        "starts_at": timezone.localtime(maintenance.starts_at).strftime("%Y-%m-%dT%H:%M"),
-        "ends_at": timezone.localtime(maintenance.ends_at).strftime("%Y-%m-%dT%H:%M"),
+        "starts_at": _local_input(maintenance.starts_at),
+        "ends_at": _local_input(maintenance.ends_at),
         "description": maintenance.description,
     }
 
