@@ -5,7 +5,8 @@
   30 s start ~500 per second instead of all at once. A run that falls behind skips the
   missed slots instead of bursting.
 - Bounded concurrency (a semaphore), per-check timeouts: a black-holed target only holds its
-  own coroutine.
+  own coroutine. At most twice the concurrency of probes wait or run: a starved prober skips
+  slots rather than queueing them without bound.
 - Results are written in batches (every second or 500 results) in a worker thread through
   `services.results_record`; the event loop never touches the ORM.
 - Checks are reloaded every RELOAD_SECONDS; heartbeats are evaluated every 10 s.
@@ -179,6 +180,7 @@ def phase(check_id: int, interval: int) -> float:
 @dataclass
 class Stats:
     runs: int = 0
+    skipped: int = 0
     lateness: list[float] = field(default_factory=list)
     keep_lateness: bool = False
 
@@ -202,7 +204,11 @@ class Prober:
         self.remote = remote
         self.shard = shard
         self.location = location or settings.MONITORING_LOCATION
-        self.semaphore = asyncio.Semaphore(concurrency or settings.MONITORING_PROBER_CONCURRENCY)
+        limit = concurrency or settings.MONITORING_PROBER_CONCURRENCY
+        self.semaphore = asyncio.Semaphore(limit)
+        # Probes started but not finished, running or waiting for the semaphore: at most twice
+        # the concurrency (bounded memory, and a prompt stop).
+        self.backlog_limit = 2 * limit
         self.specs: dict[int, CheckSpec] = {}
         self.heap: list[tuple[float, int]] = []
         self.pending: list[services.ProbeResult] = []
@@ -299,9 +305,14 @@ class Prober:
                 spec = self.specs.get(check_id)
                 if spec is None:
                     continue
-                task = asyncio.create_task(self._guarded(spec, due))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
+                if len(self.tasks) >= self.backlog_limit:
+                    # Starved (the machine or the loop cannot keep up): skip this slot, as a
+                    # late loop skips missed ones, instead of queueing without bound.
+                    self.stats.skipped += 1
+                else:
+                    task = asyncio.create_task(self._guarded(spec, due))
+                    self.tasks.add(task)
+                    task.add_done_callback(self.tasks.discard)
                 heapq.heappush(self.heap, (self._next_slot(spec, max(due, now - 0.5)), check_id))
             delay = (self.heap[0][0] - time.time()) if self.heap else 0.5
             with contextlib.suppress(TimeoutError):
@@ -393,6 +404,7 @@ class Prober:
             "checks": len(self.specs),
             "check_ids": sorted(self.specs),
             "runs": self.stats.runs,
+            "skipped": self.stats.skipped,
             "lateness_p50_s": pct(0.50),
             "lateness_p99_s": pct(0.99),
             "lateness_max_s": round(lateness[-1], 4) if lateness else 0.0,
