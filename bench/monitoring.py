@@ -6,7 +6,15 @@
   results, a year of hourly and daily rollups).
 - status: the public status page served from cache by gunicorn under concurrent clients.
 
+- healthy run: the prober part without an outage, for the issue's "zero false DOWN in a
+  10-minute run against healthy targets".
+
+The prober part also runs `relais worker` and a local SMTP sink: the alert's delivery time is
+measured from the service going DOWN to the on-call mail arriving (the issue: "the alert
+leaves ≤ 5 s after detection").
+
     python -m bench monitoring --database sqlite --part prober --checks 15000 --duration 120
+    python -m bench monitoring --database sqlite --healthy-run 600 --checks 15000
     python -m bench monitoring --database sqlite --part storage
     python -m bench monitoring --database sqlite --part status
 """
@@ -22,6 +30,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.http_baseline import free_port, load, wait_ready
 from bench.tickets import bench_environment, django_setup, fresh_instance
@@ -65,6 +74,28 @@ def _post(port: int, path: str, body: str) -> None:
     conn.close()
 
 
+class _MailSink:
+    """A local SMTP server noting when each message arrives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+                sink.arrivals.append((datetime.now(UTC), list(envelope.rcpt_tos)))
+                return "250 OK"
+
+        self.arrivals: list[tuple[datetime, list[str]]] = []
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
 def bench_prober(
     env: dict[str, str], database: str, checks: int, duration: float, outage: int = 100
 ) -> dict:
@@ -91,6 +122,19 @@ def bench_prober(
     )
     target = subprocess.Popen([sys.executable, "-c", TARGET_SERVER, str(port)])
     report_path = Path(tempfile.mkdtemp()) / "prober.json"
+    mail = _MailSink()
+    mail_env = {
+        **env,
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(mail.port),
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "relais", "worker", "--workers", "2", "--no-periodic"],
+        env=mail_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(1.5)
         prober = subprocess.Popen(
@@ -104,7 +148,7 @@ def bench_prober(
                 "--report",
                 str(report_path),
             ],
-            env=env,
+            env=mail_env,
             stdout=subprocess.DEVNULL,
         )
         # CPU from the process itself over the measured window (after start-up).
@@ -113,7 +157,7 @@ def bench_prober(
         peak_rss = 0.0
         stopped_at = None
         while prober.poll() is None:
-            if stopped_at is None and time.monotonic() - wall_start > 10:
+            if outage and stopped_at is None and time.monotonic() - wall_start > 10:
                 # An outage: the first `outage` targets start answering 503.
                 stopped_at = datetime.now(UTC)
                 _post(port, "/_stop", " ".join(f"/c{n}" for n in range(outage)))
@@ -130,12 +174,17 @@ def bench_prober(
                 break
             time.sleep(1)
         prober.wait()
+        time.sleep(5)  # the worker delivers what the last batch sent
     finally:
         target.terminate()
         target.wait()
+        worker.terminate()
+        worker.wait()
+        mail.stop()
     report = json.loads(report_path.read_text())
+    report.pop("check_ids", None)
     from relais.core.models import OutboxMessage
-    from relais.monitoring.models import CheckResult
+    from relais.monitoring.models import Alert, CheckResult, Incident
 
     stopped_ids = list(
         Check.objects.filter(name__in=[f"http {n}" for n in range(outage)]).values_list(
@@ -153,6 +202,9 @@ def bench_prober(
     service = Service.objects.get(name="Bench")
     first_alert = (
         OutboxMessage.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    )
+    first_mail = min(
+        (at for at, rcpt in mail.arrivals if "astreinte@example.org" in rcpt), default=None
     )
     report.update(
         {
@@ -172,16 +224,29 @@ def bench_prober(
             )
             if first_alert and service.state == "down"
             else None,
+            "alert_mail_received_after_down_s": round(
+                (first_mail - service.state_since).total_seconds(), 2
+            )
+            if first_mail and service.state == "down"
+            else None,
+            "incidents": Incident.objects.count(),
+            "alerts": Alert.objects.count(),
+            "mails_received": len(mail.arrivals),
         }
     )
     return report
 
 
 def bench_storage(env: dict[str, str], database: str, checks: int = 200) -> dict:
+    """A year of 200 checks at 60 s as the database holds it after the purge: the last 14
+    days of raw results and a year of day rows with their hours. Rows are written in time
+    order, as the prober and the hourly rollup write them (the order decides how full the
+    index pages are)."""
     fresh_instance(env, database)
     from django.db import connection
 
-    from relais.monitoring.models import Check, Service
+    from relais.monitoring.models import Check, DailyRollup, HourSlot, Service
+    from relais.monitoring.services.results import INSERT_RESULT_SQL
 
     service = Service.objects.create(name="Stockage")
     created = Check.objects.bulk_create(
@@ -194,60 +259,63 @@ def bench_storage(env: dict[str, str], database: str, checks: int = 200) -> dict
     rng = random.Random(1)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     started = time.monotonic()
-    insert_raw = (
-        "INSERT INTO monitoring_checkresult "
-        "(check_id, at, state, latency_ms, http_status, error_code, detail, location) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-    )
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        for day in range(14):  # 14 days of raw results, one per minute per check
+        for day in range(14, 0, -1):  # 14 days of raw results, one per minute per check
             rows = []
-            for minute in range(1440):
-                at = adapt(now - timedelta(days=day, minutes=minute))
+            for minute in range(1440, 0, -1):
+                at = adapt(now - timedelta(days=day - 1, minutes=minute))
                 rows += [(i, at, "up", rng.randint(20, 80), 200, "", "", "") for i in ids]
-            cursor.executemany(insert_raw, rows)
-        insert_hourly = (
-            "INSERT INTO monitoring_hourlyrollup (check_ref_id, hour, total, failures, degraded,"
-            " latency_p50_ms, latency_p95_ms) VALUES (%s, %s, 60, 0, 0, %s, %s)"
-        )
-        hour0 = now.replace(minute=0)
-        for day in range(365):
-            rows = []
-            for h in range(24):
-                hour = adapt(hour0 - timedelta(hours=day * 24 + h))
-                rows += [(i, hour, 40, 90) for i in ids]
-            cursor.executemany(insert_hourly, rows)
+            cursor.executemany(INSERT_RESULT_SQL, rows)
         insert_daily = (
-            "INSERT INTO monitoring_dailyrollup (check_ref_id, day, total, failures, degraded,"
-            " latency_p50_ms, latency_p95_ms) VALUES (%s, %s, 1440, 0, 0, %s, %s)"
+            "INSERT INTO monitoring_dailyrollup (day, check_ref_id, total, failures,"
+            " latency_p50_ms, latency_p95_ms, hours) VALUES (%s, %s, %s, %s, %s, %s, %s)"
         )
-        rows = []
-        for d in range(365):
+        for d in range(365, 0, -1):
             day_value = connection.ops.adapt_datefield_value((now - timedelta(days=d)).date())
-            rows += [(i, day_value, 40, 90) for i in ids]
-        cursor.executemany(insert_daily, rows)
+            rows = []
+            for i in ids:
+                row = DailyRollup()
+                row.hours_set([HourSlot(60, 0, rng.randint(35, 45), 90) for _h in range(24)])
+                rows.append(
+                    (
+                        day_value,
+                        i,
+                        row.total,
+                        row.failures,
+                        row.latency_p50_ms,
+                        row.latency_p95_ms,
+                        row.hours,
+                    )
+                )
+            cursor.executemany(insert_daily, rows)
     load_seconds = time.monotonic() - started
+    sizes: dict[str, float] = {}
     with connection.cursor() as cursor:
         if database == "postgres":
+            cursor.execute("VACUUM ANALYZE")
             cursor.execute("SELECT pg_database_size(current_database())")
             size = cursor.fetchone()[0]
-            cursor.execute("SELECT pg_total_relation_size('monitoring_checkresult')")
-            raw = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT relname, pg_relation_size(oid) FROM pg_class "
+                "WHERE relname LIKE 'monitoring_checkresult%%' OR relname LIKE 'mon_result%%' "
+                "OR relname LIKE 'monitoring_dailyrollup%%'"
+            )
+            sizes = {name: round(value / 1024 / 1024, 1) for name, value in cursor.fetchall()}
         else:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             cursor.execute("PRAGMA page_count")
             pages = cursor.fetchone()[0]
             cursor.execute("PRAGMA page_size")
             size = pages * cursor.fetchone()[0]
-            raw = None
     return {
         "checks": checks,
         "raw_rows": checks * 14 * 1440,
-        "hourly_rows": checks * 365 * 24,
+        "hour_slots": checks * 365 * 24,
         "daily_rows": checks * 365,
-        "database_mb": round(size / 1024 / 1024, 1),
-        "raw_table_mb": round(raw / 1024 / 1024, 1) if raw else None,
+        "database_mib": round(size / 1024 / 1024, 1),
+        "database_mb": round(size / 1000 / 1000, 1),
+        "relations_mib": sizes,
         "load_seconds": round(load_seconds, 1),
     }
 
@@ -296,10 +364,19 @@ def bench_status(env: dict[str, str], database: str, clients: int, requests: int
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench monitoring")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--part", choices=["prober", "storage", "status", "all"], default="all")
+    parser.add_argument(
+        "--part", choices=["prober", "storage", "status", "all", "none"], default="all"
+    )
     parser.add_argument("--checks", type=int, default=15000)
     parser.add_argument("--duration", type=float, default=150)
     parser.add_argument("--outage", type=int, default=100, help="targets stopped after 10 s")
+    parser.add_argument(
+        "--healthy-run",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="the prober part for SECONDS against healthy targets only (no outage)",
+    )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=8000)
     args = parser.parse_args(argv)
@@ -309,6 +386,10 @@ def main(argv: list[str]) -> int:
     env["RELAIS_MONITORING_DEMO_TARGETS_PORT"] = "0"
     django_setup(env)
     results = {}
+    if args.healthy_run:
+        results["healthy"] = bench_prober(env, args.database, args.checks, args.healthy_run, 0)
+        print(json.dumps(results["healthy"]), flush=True)
+        args.part = "none"
     if args.part in ("prober", "all"):
         results["prober"] = bench_prober(
             env, args.database, args.checks, args.duration, args.outage
@@ -322,5 +403,6 @@ def main(argv: list[str]) -> int:
         print(json.dumps(results["status"]), flush=True)
     out = Path("var/bench")
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"monitoring-{args.database}.json").write_text(json.dumps(results, indent=2))
+    name = f"monitoring-{args.database}{'-healthy' if args.healthy_run else ''}.json"
+    (out / name).write_text(json.dumps(results, indent=2))
     return 0

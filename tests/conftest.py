@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -87,3 +88,29 @@ def client_for(user: User | None) -> Client:
 def api_client_for(user: User, scope: TokenScope = TokenScope.WRITE) -> Client:
     issued = token_create(user=user, name="tests", scope=scope)
     return Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+
+
+def child_process_env(data_dir: Any, **extra: str) -> dict[str, str]:
+    """The environment of a `relais …` process a test starts against the test's own
+    PostgreSQL database (on SQLite the test database lives in the test process's memory)."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = settings.DATABASES["default"]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("RELAIS_", "PYTEST", "DATABASE_URL"))
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "relais.settings",
+            "DATABASE_URL": (
+                f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+                f"/{connection.settings_dict['NAME']}"
+            ),
+            "RELAIS_DATA_DIR": str(data_dir),
+            **extra,
+        }
+    )
+    return env

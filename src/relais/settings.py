@@ -218,7 +218,14 @@ else:
         "immediate": HUEY_IMMEDIATE,
         "utc": True,
     }
-HUEY["consumer"] = {"workers": env_int("RELAIS_WORKER_THREADS", 4), "worker_type": "thread"}
+HUEY["consumer"] = {
+    "workers": env_int("RELAIS_WORKER_THREADS", 4),
+    "worker_type": "thread",
+    # An idle SQLite-backed consumer polls less and less often, up to Huey's default of 10 s:
+    # an alert would wait that long to leave (the issue wants ≤ 5 s). One poll a second at
+    # most is cheap. (Redis storage blocks on the queue and is woken at once.)
+    "max_delay": 1.0,
+}
 
 # Semantic re-ranking of knowledge search (optional `semantic` extra, relais.search.semantic):
 # "auto" = on when the extra is installed, "1"/"0" force it; off under the test suite by default.

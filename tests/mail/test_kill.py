@@ -5,7 +5,6 @@ scenario runs in-process on both databases in test_imap.py)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,12 +13,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from relais.core.models import OutboxMessage
 from relais.mail.imap import PROCESSED_KEYWORD
 from relais.mail.models import Mailbox
 from relais.tickets.models import Ticket
+from tests.conftest import child_process_env
 from tests.mail.conftest import build_mail
 
 pytestmark = [
@@ -32,26 +31,15 @@ pytestmark = [
 
 
 def _poller(mailbox: Mailbox, dovecot: Any, data_dir: Path, fault: str = "") -> int:
-    db = settings.DATABASES["default"]
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("RELAIS_", "PYTEST", "DATABASE_URL"))
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "relais.settings",
-            "DATABASE_URL": (
-                f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-                f"/{connection.settings_dict['NAME']}"
-            ),
-            "RELAIS_DATA_DIR": str(data_dir),
-            "RELAIS_MAIL_IMAP_CA_FILE": str(dovecot.cert),
-            "RELAIS_MAIL_DESK_ADDRESS": "support@relais.test",
+    env = child_process_env(
+        data_dir,
+        RELAIS_MAIL_IMAP_CA_FILE=str(dovecot.cert),
+        RELAIS_MAIL_DESK_ADDRESS="support@relais.test",
+        **{
             f"RELAIS_IMAP_PASSWORD_{mailbox.name.upper().replace('-', '_')}": dovecot.users[
                 mailbox.username
-            ],
-        }
+            ]
+        },
     )
     if fault:
         env["RELAIS_FAULT_INJECTION"] = fault

@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import dns.message
 import dns.rrset
@@ -65,6 +66,10 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(1)
             except OSError:
                 pass
+        elif path == "/redirect":
+            # GET /redirect?to=<url>: a 302 to wherever the test says.
+            target = parse_qs(urlsplit(self.path).query)["to"][0]
+            self._send(302, b"", Location=target)
         elif path == "/auth":
             if self.headers.get("Authorization") == "Bearer s3cret-token":
                 self._send(200, b"welcome")

@@ -12,12 +12,15 @@ from relais.monitoring import services
 from relais.monitoring.models import (
     AlertChannel,
     Incident,
+    Maintenance,
     OnCallOverride,
+    OnCallRota,
     RemoteProber,
     Service,
 )
 from relais.tickets.models import Category
 from tests.conftest import client_for
+from tests.factories import UserFactory
 from tests.tickets.conftest import open_ticket
 
 
@@ -150,3 +153,83 @@ def test_admin_adds_a_replacement_the_team_sees(admin_user: User, agent: User) -
     backwards = {**data, "ends_at": (start - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")}
     assert client_for(admin_user).post("/veille/astreinte/", backwards).status_code == 200
     assert OnCallOverride.objects.count() == 1
+
+
+def test_admin_sets_up_the_weekly_rotation_in_a_form(admin_user: User, agent: User) -> None:
+    alice = UserFactory(role="agent", display_name="Alice Martin", email="alice@relais.test")
+    bruno = UserFactory(role="agent", display_name="Bruno Petit", email="bruno@relais.test")
+    client = client_for(admin_user)
+    start = timezone.localtime() - timedelta(days=8)
+    data = {
+        "name": "Réseau",
+        "starts_at": start.strftime("%Y-%m-%d %H:%M"),
+        "members": "alice@relais.test\nbruno@relais.test\ninconnu@relais.test",
+        "fallback_email": "reseau@relais.test",
+    }
+    refused = client.post("/veille/astreinte/nouvelle/", data)
+    assert (
+        "Pas un membre de l’équipe informatique : inconnu@relais.test" in refused.content.decode()
+    )
+    assert not OnCallRota.objects.exists()
+    data["members"] = "bruno@relais.test\nALICE@relais.test\n"
+    assert client.post("/veille/astreinte/nouvelle/", data).status_code == 302
+    rota = OnCallRota.objects.get()
+    assert [m.user for m in rota.members.all()] == [bruno, alice]
+    # Week two has begun: Alice is on duty; the team sees it.
+    page = client_for(agent).get("/veille/astreinte/").content.decode()
+    assert "Alice Martin" in page and "Modifier la rotation" not in page
+    # The order changes on the edit page; the rota is deleted from it too.
+    edit = f"/veille/astreinte/{rota.pk}/modifier/"
+    assert "bruno@relais.test\nalice@relais.test" in client.get(edit).content.decode()
+    client.post(edit, {**data, "members": "alice@relais.test\nbruno@relais.test"})
+    assert [m.user for m in rota.members.all()] == [alice, bruno]
+    assert client_for(agent).post(edit, {"action": "delete"}).status_code == 403
+    assert client.post(edit, {"action": "delete"}).status_code == 302
+    assert not OnCallRota.objects.exists()
+
+
+def test_admin_removes_a_replacement(admin_user: User, agent: User) -> None:
+    rota = services.rota_create(
+        actor=admin_user, name="Réseau", starts_at=timezone.now(), members=[agent]
+    )
+    override = services.rota_override_add(
+        actor=admin_user,
+        rota=rota,
+        user=admin_user,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(days=1),
+    )
+    data = {"action": "remove_override", "override": override.pk}
+    assert client_for(agent).post("/veille/astreinte/", data).status_code == 403
+    assert client_for(admin_user).post("/veille/astreinte/", data).status_code == 302
+    assert not OnCallOverride.objects.exists()
+
+
+def test_admin_edits_and_deletes_a_maintenance_window(
+    admin_user: User, vpn_service: Service
+) -> None:
+    start = timezone.now() + timedelta(days=2)
+    maintenance = services.maintenance_create(
+        actor=admin_user,
+        title="Bascule",
+        services=[vpn_service],
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+    )
+    client = client_for(admin_user)
+    url = f"/veille/maintenances/{maintenance.pk}/modifier/"
+    local = timezone.localtime(start)
+    client.post(
+        url,
+        {
+            "title": "Bascule prolongée",
+            "services": [vpn_service.pk],
+            "starts_at": local.strftime("%Y-%m-%d %H:%M"),
+            "ends_at": (local + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M"),
+        },
+    )
+    maintenance.refresh_from_db()
+    assert maintenance.title == "Bascule prolongée"
+    assert maintenance.ends_at - maintenance.starts_at == timedelta(hours=3)
+    assert client.post(url, {"action": "delete"}).status_code == 302
+    assert not Maintenance.objects.exists()

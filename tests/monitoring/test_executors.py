@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -142,3 +145,66 @@ def test_tls_untrusted_certificate_is_down_when_verified() -> None:
     finally:
         server.stop()
     assert (outcome.state, outcome.error_code) == ("down", ErrorCode.TLS)
+
+
+@pytest.fixture
+def canary() -> Iterator[TargetServer]:
+    """A second local server standing for a place checks must never reach."""
+    server = TargetServer().start()
+    yield server
+    server.stop()
+
+
+def redirect(server: TargetServer, to: str) -> str:
+    return server.url(f"/redirect?{urlencode({'to': to})}")
+
+
+def test_http_redirect_to_a_forbidden_endpoint_is_refused_before_connecting(
+    target_server: TargetServer, canary: TargetServer, settings: Any
+) -> None:
+    # Say the canary is Relais's own mail server: a check may not be bounced onto it.
+    settings.MONITORING_FORBIDDEN_ENDPOINTS = [f"127.0.0.1:{canary.port}"]
+    outcome = run(http(redirect(target_server, canary.url("/ok"))))
+    assert (outcome.state, outcome.error_code) == ("down", ErrorCode.FORBIDDEN_TARGET)
+    assert canary.hits == []
+    # The same name written differently is the same place.
+    outcome = run(http(redirect(target_server, f"http://localhost:{canary.port}/ok")))
+    assert outcome.error_code == ErrorCode.FORBIDDEN_TARGET
+    assert canary.hits == []
+
+
+@pytest.mark.parametrize(
+    "to",
+    [
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+        "http://[::ffff:169.254.169.254]/",
+        "http://10.9.9.9/",  # outside the allow-list
+        "http://intranet.example.fr.attacker.com/",  # a suffix is not a domain
+        "file:///etc/passwd",
+    ],
+)
+def test_http_redirect_outside_the_policy_is_refused(target_server: TargetServer, to: str) -> None:
+    outcome = run(http(redirect(target_server, to)))
+    assert (outcome.state, outcome.error_code) == ("down", ErrorCode.FORBIDDEN_TARGET)
+
+
+def test_http_redirect_into_the_allow_list_is_followed(
+    target_server: TargetServer, canary: TargetServer
+) -> None:
+    outcome = run(http(redirect(target_server, canary.url("/ok")), keyword="tout va bien"))
+    assert (outcome.state, outcome.http_status) == ("up", 200)
+    assert canary.hits == ["/ok"]
+    # Not followed when the check says so: the redirect itself is the answer.
+    unfollowed = run(http(redirect(target_server, canary.url("/ok")), follow_redirects=False))
+    assert (unfollowed.state, unfollowed.http_status) == ("up", 302)
+    assert canary.hits == ["/ok"]
+
+
+def test_http_at_most_three_redirects(target_server: TargetServer) -> None:
+    url = target_server.url("/ok")
+    for _ in range(4):
+        url = redirect(target_server, url)
+    outcome = run(http(url))
+    assert (outcome.state, outcome.detail) == ("down", "too many redirects")
+    three = redirect(target_server, redirect(target_server, redirect(target_server, "/ok")))
+    assert run(http(three)).state == "up"

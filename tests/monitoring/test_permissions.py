@@ -13,7 +13,17 @@ from django.utils import timezone
 from relais.accounts.models import User
 from relais.monitoring import services
 from relais.monitoring.executors import Outcome
-from relais.monitoring.models import AllowListEntry, Check, Incident, Maintenance, Service
+from relais.monitoring.models import (
+    AlertChannel,
+    AllowListEntry,
+    Check,
+    Incident,
+    Maintenance,
+    OnCallOverride,
+    OnCallRota,
+    Service,
+)
+from tests.factories import UserFactory
 from tests.matrix import Action, Call, check_matrix, load_matrix
 from tests.monitoring.conftest import http_check
 
@@ -28,7 +38,31 @@ def world(admin_user: User) -> dict[str, Any]:
         results=[services.ProbeResult(check.pk, timezone.now(), Outcome("down"))]
     )
     incident = Incident.objects.get()
-    return {"service": service, "check": check, "incident": incident}
+    later = timezone.now() + timedelta(days=3)
+    maintenance = services.maintenance_create(
+        actor=admin_user,
+        title="Bascule",
+        services=[service],
+        starts_at=later,
+        ends_at=later + timedelta(hours=1),
+    )
+    on_call = UserFactory(role="agent", email="astreinte@relais.test")
+    rota = services.rota_create(
+        actor=admin_user, name="Réseau", starts_at=timezone.now(), members=[on_call]
+    )
+    channel = services.channel_create(
+        actor=admin_user, name="Équipe", kind="email", target="reseau@relais.test"
+    )
+    return {
+        "service": service,
+        "check": check,
+        "incident": incident,
+        "maintenance": maintenance,
+        "rota": rota,
+        "on_call": on_call,
+        "channel": channel,
+        "admin": admin_user,
+    }
 
 
 def _check_form(check: Any = None) -> dict[str, Any]:
@@ -65,11 +99,57 @@ def test_monitoring_matrix(users_by_role: dict[str, User], world: dict[str, Any]
         "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(hours=1)).isoformat(),
     }
+    maintenance, rota, channel = world["maintenance"], world["rota"], world["channel"]
+    on_call, admin = world["on_call"], world["admin"]
+    rota_html = {
+        "name": "Réseau",
+        "starts_at": start.strftime("%Y-%m-%d %H:%M"),
+        "members": on_call.email,
+        "fallback_email": "reseau@relais.test",
+    }
+    rota_api = {
+        "name": "Réseau",
+        "starts_at": start.isoformat(),
+        "member_ids": [on_call.pk],
+        "fallback_email": "reseau@relais.test",
+    }
+    new_rota_html = {**rota_html, "name": "Serveurs"}
+    new_rota_api = {**rota_api, "name": "Serveurs"}
+    override_html = {
+        "rota": rota.pk,
+        "user": on_call.pk,
+        "starts_at": start.strftime("%Y-%m-%d %H:%M"),
+        "ends_at": (start + timedelta(days=2)).strftime("%Y-%m-%d %H:%M"),
+        "reason": "Congés",
+    }
+    override_api = {
+        "user_id": on_call.pk,
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(days=2)).isoformat(),
+    }
+    service_html = {"name": "Messagerie", "locations_required": 1, "escalation_minutes": 15}
+    service_html["reminder_minutes"] = 60
+    service_api = {"name": "Messagerie"}
+    maintenance_edit_html = {
+        "title": "Bascule",
+        "services": [service.pk],
+        "starts_at": start.strftime("%Y-%m-%d %H:%M"),
+        "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M"),
+    }
+    channel_html = {"name": "Équipe", "target": "reseau@relais.test", "is_enabled": "on"}
+    channel_api = {"name": "Équipe", "kind": "email", "target": "reseau@relais.test"}
+
+    def spare_service(user: User) -> Service:
+        return services.service_create(actor=admin, data={"name": "Annuaire"})
+
     objects = {
         "service": {"messagerie": lambda user: service},
+        "empty_service": {"annuaire": spare_service},
+        "rota": {"reseau": lambda user: rota},
+        "channel": {"equipe": lambda user: channel},
         "check": {"webmail": lambda user: check},
         "incident": {"auto": lambda user: incident},
-        "maintenance": {"new": lambda user: None},
+        "maintenance": {"bascule": lambda user: maintenance},
         "allow_list": {"new": lambda user: None},
     }
     actions = {
@@ -80,6 +160,89 @@ def test_monitoring_matrix(users_by_role: dict[str, User], world: dict[str, Any]
             ),
             "board": Action(
                 html=Call("GET", lambda s: "/veille/statut/"), on_object=False, admin_only=True
+            ),
+            "change": Action(
+                html=Call("POST", lambda s: f"/veille/services/{s.pk}/modifier/", service_html),
+                api=Call("PUT", lambda s: f"/api/v1/monitoring/services/{s.pk}", service_api),
+                admin_only=True,
+            ),
+        },
+        "empty_service": {
+            "delete": Action(
+                html=Call(
+                    "POST", lambda s: f"/veille/services/{s.pk}/modifier/", {"action": "delete"}
+                ),
+                api=Call("DELETE", lambda s: f"/api/v1/monitoring/services/{s.pk}"),
+                admin_only=True,
+            ),
+        },
+        "rota": {
+            "view": Action(
+                html=Call("GET", lambda r: "/veille/astreinte/"),
+                api=Call("GET", lambda r: f"/api/v1/monitoring/rotas/{r.pk}"),
+            ),
+            "create": Action(
+                html=Call("POST", lambda _o: "/veille/astreinte/nouvelle/", new_rota_html),
+                api=Call("POST", lambda _o: "/api/v1/monitoring/rotas", new_rota_api),
+                on_object=False,
+                admin_only=True,
+            ),
+            "change": Action(
+                html=Call("POST", lambda r: f"/veille/astreinte/{r.pk}/modifier/", rota_html),
+                api=Call("PUT", lambda r: f"/api/v1/monitoring/rotas/{r.pk}", rota_api),
+                admin_only=True,
+            ),
+            "delete": Action(
+                html=Call(
+                    "POST", lambda r: f"/veille/astreinte/{r.pk}/modifier/", {"action": "delete"}
+                ),
+                api=Call("DELETE", lambda r: f"/api/v1/monitoring/rotas/{r.pk}"),
+                admin_only=True,
+            ),
+            "override": Action(
+                html=Call("POST", lambda r: "/veille/astreinte/", override_html),
+                api=Call(
+                    "POST", lambda r: f"/api/v1/monitoring/rotas/{r.pk}/overrides", override_api
+                ),
+                admin_only=True,
+            ),
+        },
+        "channel": {
+            "view": Action(
+                html=Call("GET", lambda c: f"/veille/canaux/{c.pk}/modifier/"),
+                api=Call("GET", lambda c: f"/api/v1/monitoring/channels/{c.pk}"),
+                admin_only=True,
+            ),
+            "create": Action(
+                html=Call(
+                    "POST",
+                    lambda _o: "/veille/configuration/",
+                    {
+                        "action": "channel",
+                        "channel-name": "Serveurs",
+                        "channel-kind": "email",
+                        "channel-target": "serveurs@relais.test",
+                    },
+                ),
+                api=Call(
+                    "POST",
+                    lambda _o: "/api/v1/monitoring/channels",
+                    {**channel_api, "name": "Serveurs"},
+                ),
+                on_object=False,
+                admin_only=True,
+            ),
+            "change": Action(
+                html=Call("POST", lambda c: f"/veille/canaux/{c.pk}/modifier/", channel_html),
+                api=Call("PUT", lambda c: f"/api/v1/monitoring/channels/{c.pk}", channel_api),
+                admin_only=True,
+            ),
+            "delete": Action(
+                html=Call(
+                    "POST", lambda c: f"/veille/canaux/{c.pk}/modifier/", {"action": "delete"}
+                ),
+                api=Call("DELETE", lambda c: f"/api/v1/monitoring/channels/{c.pk}"),
+                admin_only=True,
             ),
         },
         "check": {
@@ -132,7 +295,30 @@ def test_monitoring_matrix(users_by_role: dict[str, User], world: dict[str, Any]
                 api=Call("POST", lambda _o: "/api/v1/monitoring/maintenances", maintenance_api),
                 on_object=False,
                 admin_only=True,
-            )
+            ),
+            "view": Action(
+                api=Call("GET", lambda m: f"/api/v1/monitoring/maintenances/{m.pk}"),
+            ),
+            "change": Action(
+                html=Call(
+                    "POST",
+                    lambda m: f"/veille/maintenances/{m.pk}/modifier/",
+                    maintenance_edit_html,
+                ),
+                api=Call(
+                    "PUT", lambda m: f"/api/v1/monitoring/maintenances/{m.pk}", maintenance_api
+                ),
+                admin_only=True,
+            ),
+            "delete": Action(
+                html=Call(
+                    "POST",
+                    lambda m: f"/veille/maintenances/{m.pk}/modifier/",
+                    {"action": "delete"},
+                ),
+                api=Call("DELETE", lambda m: f"/api/v1/monitoring/maintenances/{m.pk}"),
+                admin_only=True,
+            ),
         },
         "allow_list": {
             "create": Action(
@@ -152,6 +338,9 @@ def test_monitoring_matrix(users_by_role: dict[str, User], world: dict[str, Any]
     assert not outcome.failures, "\n".join(outcome.failures)
     assert outcome.cells >= 60
     # Every refused cell was rolled back, and so were the allowed ones: nothing leaked.
-    assert Check.objects.count() == 1 and not Maintenance.objects.exists()
+    assert Check.objects.count() == 1 and Maintenance.objects.count() == 1
     assert not AllowListEntry.objects.exists()
     assert Service.objects.count() == 1
+    assert list(OnCallRota.objects.values_list("name", flat=True)) == ["Réseau"]
+    assert list(AlertChannel.objects.values_list("name", flat=True)) == ["Équipe"]
+    assert not OnCallOverride.objects.exists()

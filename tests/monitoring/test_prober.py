@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from relais.accounts.models import User
-from relais.monitoring import services
+from relais.monitoring import executors, services
 from relais.monitoring.choices import CheckState, ServiceState
 from relais.monitoring.executors import CheckSpec
 from relais.monitoring.models import Alert, Check, CheckResult, Incident, Service
@@ -162,3 +162,41 @@ def test_remote_mode_needs_a_token(monkeypatch: Any) -> None:
     monkeypatch.setenv("RELAIS_PROBER_TOKEN", "rlp_x")
     with pytest.raises(CommandError, match="--remote"):
         call_command("prober", remote="relais.example.fr")
+
+
+def test_a_starved_prober_skips_slots_instead_of_queueing_them(black_hole: BlackHole) -> None:
+    """Every probe hangs on a black hole: with a concurrency of 2, at most 4 probes are in
+    flight and the other due slots are skipped (bounded memory, a prompt stop)."""
+    import asyncio
+    import time
+
+    async def go() -> Prober:
+        prober = Prober(concurrency=2, writer=lambda batch: None)
+        prober.session = executors.new_session()
+        specs = {
+            n: CheckSpec(
+                id=n,
+                kind="http",
+                target=f"http://127.0.0.1:{black_hole.port}/",
+                interval=10,
+                timeout=5,
+            )
+            for n in range(1, 11)
+        }
+        prober.specs = specs
+        prober.heap = [(time.time() - 1, n) for n in specs]
+        scheduler = asyncio.create_task(prober._scheduler())
+        await asyncio.sleep(0.5)
+        in_flight = len(prober.tasks)
+        prober.stop()
+        await scheduler
+        for task in list(prober.tasks):
+            task.cancel()
+        await prober.session.close()
+        prober.db_thread.shutdown()
+        assert in_flight == 4
+        return prober
+
+    prober = run_in_thread(go)
+    # Six of the ten due slots at least (a slot falling due again at once is skipped too).
+    assert prober.stats.skipped >= 6

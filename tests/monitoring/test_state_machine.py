@@ -16,6 +16,8 @@ from relais.monitoring import services
 from relais.monitoring.choices import AlertKind, CheckState, IncidentStatus, ServiceState
 from relais.monitoring.executors import Outcome
 from relais.monitoring.models import Alert, Check, Incident, Service
+from relais.tickets import services as ticket_services
+from relais.tickets.choices import EventKind, TicketStatus
 from relais.tickets.models import Ticket
 from tests.factories import UserFactory
 from tests.smtp import SmtpServer
@@ -114,6 +116,34 @@ def test_an_outage_opens_one_incident_with_a_major_ticket_and_alerts_the_on_call
     ]
     statuses = list(incident.updates.order_by("created_at").values_list("status", flat=True))
     assert statuses == [IncidentStatus.INVESTIGATING, IncidentStatus.RESOLVED]
+    # The major-incident ticket is resolved with it, through the tickets services: a history
+    # entry on the monitoring channel, and the ticket of the person who joined resolved too.
+    ticket.refresh_from_db()
+    child.refresh_from_db()
+    assert (ticket.status, child.status) == (TicketStatus.RESOLVED, TicketStatus.RESOLVED)
+    assert ticket.resolution.startswith("Résolu par la veille : VPN fonctionne de nouveau")
+    assert child.resolution == ticket.resolution
+    event = ticket.events.get(kind=EventKind.STATUS_CHANGED)
+    assert (event.channel, event.new_value) == ("monitoring", "resolved")
+    assert event.actor == service.created_by
+
+
+def test_a_ticket_an_agent_already_closed_stays_closed(
+    vpn_check: Check, admin_user: User, team_agent: User
+) -> None:
+    feed(vpn_check, "DDD")
+    incident = Incident.objects.get()
+    ticket = Ticket.objects.get(pk=incident.ticket_id)
+    ticket_services.ticket_update(
+        ticket=ticket,
+        actor=admin_user,
+        changes={"status": TicketStatus.CLOSED},
+        expected_version=None,
+    )
+    feed(vpn_check, "UU", start=T0 + timedelta(minutes=5))
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.CLOSED
+    assert ticket.events.filter(kind=EventKind.STATUS_CHANGED).count() == 1
 
 
 def test_maintenance_suppresses_incidents_and_alerts(

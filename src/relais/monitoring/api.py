@@ -1,19 +1,24 @@
 """Service watch over the API: services, checks, results, incidents, maintenance windows,
-remote probers' results and the heartbeat endpoint. Same services and policies as the pages."""
+on-call rotas, alert channels, remote probers' results and the heartbeat endpoint. Same
+services and policies as the pages."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Prefetch
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 from ninja.security import HttpBearer
 
 from relais.core.api import ApiError, ErrorOut, Page
+from relais.core.permissions import deny
 from relais.monitoring import selectors, services
 from relais.monitoring.choices import (
+    ChannelKind,
     CheckKind,
     CheckState,
     IncidentImpact,
@@ -21,12 +26,22 @@ from relais.monitoring.choices import (
     UpdateVisibility,
 )
 from relais.monitoring.executors import Outcome
-from relais.monitoring.models import Check, Maintenance
+from relais.monitoring.models import (
+    AlertChannel,
+    Check,
+    Maintenance,
+    OnCallOverride,
+    OnCallRota,
+    RotaMember,
+)
 from relais.monitoring.permissions import (
+    channel_policy,
     check_policy,
     incident_policy,
+    is_admin,
     is_staff,
     maintenance_policy,
+    rota_policy,
     service_policy,
 )
 
@@ -185,6 +200,22 @@ def _user(request: HttpRequest) -> Any:
     return request.user
 
 
+def _admin_setting(request: HttpRequest) -> None:
+    """Administrators' settings: 403 for staff, 404 for everyone else (core.permissions.deny,
+    as the pages do)."""
+    if not is_admin(_user(request)):
+        deny(_user(request))
+
+
+def _service_data(request: HttpRequest, payload: ServiceIn) -> dict[str, Any]:
+    data = payload.dict()
+    group = data.pop("group")
+    data["group"] = (
+        services.group_get_or_create(actor=_user(request), name=group) if group else None
+    )
+    return data
+
+
 @router.get("/monitoring/services", response=list[ServiceOut])
 @paginate(Page)
 def list_services(request: HttpRequest) -> Any:
@@ -193,17 +224,40 @@ def list_services(request: HttpRequest) -> Any:
 
 @router.post("/monitoring/services", response={201: ServiceOut, 400: ErrorOut, 403: ErrorOut})
 def create_service(request: HttpRequest, payload: ServiceIn) -> Any:
-    data = payload.dict()
-    group = data.pop("group")
-    if group:
-        data["group"] = services.group_get_or_create(actor=_user(request), name=group)
-    service = services.service_create(actor=_user(request), data=data, request=request)
+    _admin_setting(request)
+    service = services.service_create(
+        actor=_user(request), data=_service_data(request, payload), request=request
+    )
     return Status(201, service)
 
 
 @router.get("/monitoring/services/{service_id}", response={200: ServiceOut, 404: ErrorOut})
 def get_service(request: HttpRequest, service_id: int) -> Any:
     return service_policy.get_for(_user(request), service_id, "view")
+
+
+@router.put(
+    "/monitoring/services/{service_id}",
+    response={200: ServiceOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def update_service(request: HttpRequest, service_id: int, payload: ServiceIn) -> Any:
+    service = service_policy.get_for(_user(request), service_id, "change")
+    return services.service_update(
+        actor=_user(request),
+        service=service,
+        data=_service_data(request, payload),
+        request=request,
+    )
+
+
+@router.delete(
+    "/monitoring/services/{service_id}",
+    response={204: None, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def delete_service(request: HttpRequest, service_id: int) -> Any:
+    service = service_policy.get_for(_user(request), service_id, "delete")
+    services.service_delete(actor=_user(request), service=service, request=request)
+    return Status(204, None)
 
 
 @router.get("/monitoring/checks", response=list[CheckOut])
@@ -337,24 +391,300 @@ def list_maintenances(request: HttpRequest) -> Any:
     response={201: MaintenanceOut, 400: ErrorOut, 403: ErrorOut},
 )
 def create_maintenance(request: HttpRequest, payload: MaintenanceIn) -> Any:
-    if not maintenance_policy.can(_user(request), "create"):
-        # Staff learn it exists but is not theirs; everyone else, as if it did not exist.
-        if is_staff(_user(request)):
-            raise ApiError(403, "You do not have permission to do this.", "permission_denied")
-        raise ApiError(404, "Not found.", "not_found")
-    chosen = list(service_policy.scope(_user(request)).filter(pk__in=payload.service_ids))
-    if len(chosen) != len(set(payload.service_ids)):
-        raise ApiError(400, "Unknown service.", "invalid")
+    _admin_setting(request)
     maintenance = services.maintenance_create(
         actor=_user(request),
-        title=payload.title,
-        services=chosen,
-        starts_at=payload.starts_at,
-        ends_at=payload.ends_at,
-        description=payload.description,
+        **_maintenance_fields(request, payload),
         request=request,
     )
     return Status(201, maintenance)
+
+
+def _maintenance_fields(request: HttpRequest, payload: MaintenanceIn) -> dict[str, Any]:
+    chosen = list(service_policy.scope(_user(request)).filter(pk__in=payload.service_ids))
+    if len(chosen) != len(set(payload.service_ids)):
+        raise ApiError(400, "Unknown service.", "invalid")
+    return {
+        "title": payload.title,
+        "services": chosen,
+        "starts_at": payload.starts_at,
+        "ends_at": payload.ends_at,
+        "description": payload.description,
+    }
+
+
+@router.get(
+    "/monitoring/maintenances/{maintenance_id}", response={200: MaintenanceOut, 404: ErrorOut}
+)
+def get_maintenance(request: HttpRequest, maintenance_id: int) -> Any:
+    return maintenance_policy.get_for(_user(request), maintenance_id, "view")
+
+
+@router.put(
+    "/monitoring/maintenances/{maintenance_id}",
+    response={200: MaintenanceOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def update_maintenance(request: HttpRequest, maintenance_id: int, payload: MaintenanceIn) -> Any:
+    maintenance = maintenance_policy.get_for(_user(request), maintenance_id, "change")
+    return services.maintenance_update(
+        actor=_user(request),
+        maintenance=maintenance,
+        **_maintenance_fields(request, payload),
+        request=request,
+    )
+
+
+@router.delete(
+    "/monitoring/maintenances/{maintenance_id}",
+    response={204: None, 403: ErrorOut, 404: ErrorOut},
+)
+def delete_maintenance(request: HttpRequest, maintenance_id: int) -> Any:
+    maintenance = maintenance_policy.get_for(_user(request), maintenance_id, "delete")
+    services.maintenance_delete(actor=_user(request), maintenance=maintenance, request=request)
+    return Status(204, None)
+
+
+# --- On-call rotas (the team reads them; administrators write) and alert channels ---------
+
+
+class PersonOut(Schema):
+    id: int
+    display_name: str
+
+
+class OverrideOut(Schema):
+    id: int
+    user: PersonOut
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+
+class RotaOut(Schema):
+    id: int
+    name: str
+    starts_at: datetime
+    fallback_email: str
+    members: list[PersonOut]
+    on_duty: PersonOut | None
+    overrides: list[OverrideOut]
+
+    @staticmethod
+    def resolve_members(obj: OnCallRota) -> list[Any]:
+        return [m.user for m in obj.members.all()]
+
+    @staticmethod
+    def resolve_on_duty(obj: OnCallRota) -> Any:
+        members = [m.user for m in obj.members.all()]
+        return services.on_duty(obj, members, list(obj.overrides.all()), timezone.now())
+
+    @staticmethod
+    def resolve_overrides(obj: OnCallRota) -> list[Any]:
+        now = timezone.now()
+        return [o for o in obj.overrides.all() if o.ends_at > now]
+
+
+class RotaIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    starts_at: datetime
+    fallback_email: str = Field("", max_length=254)
+    member_ids: list[int] = Field(..., max_length=50)
+
+
+class OverrideIn(Schema):
+    user_id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str = Field("", max_length=200)
+
+
+class ChannelOut(Schema):
+    id: int
+    name: str
+    kind: ChannelKind
+    target: str
+    is_enabled: bool
+    has_secret: bool
+
+    @staticmethod
+    def resolve_has_secret(obj: AlertChannel) -> bool:
+        return bool(obj.secret_encrypted)
+
+
+class ChannelIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    kind: ChannelKind
+    target: str = Field(..., min_length=1, max_length=500)
+    is_enabled: bool = True
+    # Write-only: never returned.
+    signing_secret: str = Field("", max_length=200)
+
+
+def _rotas(user: Any) -> Any:
+    return rota_policy.scope(user).prefetch_related(
+        Prefetch("members", queryset=RotaMember.objects.select_related("user")),
+        Prefetch("overrides", queryset=OnCallOverride.objects.select_related("user")),
+    )
+
+
+def _people(request: HttpRequest, ids: list[int]) -> list[Any]:
+    """Staff people by id, in the order given (a rotation's order)."""
+    from relais.accounts.models import User
+
+    found = {u.pk: u for u in User.objects.filter(pk__in=ids)}
+    if len(found) != len(set(ids)) or any(not is_staff(found[pk]) for pk in found):
+        raise ApiError(400, "Unknown person or not a member of the IT staff.", "invalid")
+    return [found[pk] for pk in ids]
+
+
+@router.get("/monitoring/rotas", response=list[RotaOut])
+@paginate(Page)
+def list_rotas(request: HttpRequest) -> Any:
+    return _rotas(_user(request)).order_by("name")
+
+
+@router.get("/monitoring/rotas/{rota_id}", response={200: RotaOut, 404: ErrorOut})
+def get_rota(request: HttpRequest, rota_id: int) -> Any:
+    rota: Any = rota_policy.get_for(_user(request), rota_id, "view")
+    return _rotas(_user(request)).get(pk=rota.pk)
+
+
+@router.post("/monitoring/rotas", response={201: RotaOut, 400: ErrorOut, 403: ErrorOut})
+def create_rota(request: HttpRequest, payload: RotaIn) -> Any:
+    _admin_setting(request)
+    rota = services.rota_create(
+        actor=_user(request),
+        name=payload.name,
+        starts_at=payload.starts_at,
+        members=_people(request, payload.member_ids),
+        fallback_email=payload.fallback_email,
+        request=request,
+    )
+    return Status(201, _rotas(_user(request)).get(pk=rota.pk))
+
+
+@router.put(
+    "/monitoring/rotas/{rota_id}",
+    response={200: RotaOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def update_rota(request: HttpRequest, rota_id: int, payload: RotaIn) -> Any:
+    rota: Any = rota_policy.get_for(_user(request), rota_id, "change")
+    services.rota_update(
+        actor=_user(request),
+        rota=rota,
+        name=payload.name,
+        starts_at=payload.starts_at,
+        members=_people(request, payload.member_ids),
+        fallback_email=payload.fallback_email,
+        request=request,
+    )
+    return _rotas(_user(request)).get(pk=rota.pk)
+
+
+@router.delete("/monitoring/rotas/{rota_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+def delete_rota(request: HttpRequest, rota_id: int) -> Any:
+    rota: Any = rota_policy.get_for(_user(request), rota_id, "delete")
+    services.rota_delete(actor=_user(request), rota=rota, request=request)
+    return Status(204, None)
+
+
+@router.post(
+    "/monitoring/rotas/{rota_id}/overrides",
+    response={201: OverrideOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def add_override(request: HttpRequest, rota_id: int, payload: OverrideIn) -> Any:
+    rota: Any = rota_policy.get_for(_user(request), rota_id, "change")
+    override = services.rota_override_add(
+        actor=_user(request),
+        rota=rota,
+        user=_people(request, [payload.user_id])[0],
+        starts_at=payload.starts_at,
+        ends_at=payload.ends_at,
+        reason=payload.reason,
+        request=request,
+    )
+    return Status(201, override)
+
+
+@router.delete(
+    "/monitoring/rotas/{rota_id}/overrides/{override_id}",
+    response={204: None, 403: ErrorOut, 404: ErrorOut},
+)
+def remove_override(request: HttpRequest, rota_id: int, override_id: int) -> Any:
+    rota: Any = rota_policy.get_for(_user(request), rota_id, "change")
+    override = rota.overrides.filter(pk=override_id).first()
+    if override is None:
+        raise ApiError(404, "Not found.", "not_found")
+    services.rota_override_remove(actor=_user(request), override=override, request=request)
+    return Status(204, None)
+
+
+@router.get("/monitoring/channels", response={200: list[ChannelOut], 403: ErrorOut, 404: ErrorOut})
+@paginate(Page)
+def list_channels(request: HttpRequest) -> Any:
+    _admin_setting(request)
+    return channel_policy.scope(_user(request)).order_by("name", "pk")
+
+
+@router.get(
+    "/monitoring/channels/{channel_id}", response={200: ChannelOut, 403: ErrorOut, 404: ErrorOut}
+)
+def get_channel(request: HttpRequest, channel_id: int) -> Any:
+    _admin_setting(request)
+    return channel_policy.get_for(_user(request), channel_id, "view")
+
+
+@router.post("/monitoring/channels", response={201: ChannelOut, 400: ErrorOut, 403: ErrorOut})
+def create_channel(request: HttpRequest, payload: ChannelIn) -> Any:
+    _admin_setting(request)
+    channel = services.channel_create(
+        actor=_user(request),
+        name=payload.name,
+        kind=payload.kind,
+        target=payload.target,
+        signing_secret=payload.signing_secret,
+        request=request,
+    )
+    if not payload.is_enabled:
+        channel = services.channel_update(
+            actor=_user(request),
+            channel=channel,
+            name=channel.name,
+            target=channel.target,
+            is_enabled=False,
+            request=request,
+        )
+    return Status(201, channel)
+
+
+@router.put(
+    "/monitoring/channels/{channel_id}",
+    response={200: ChannelOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def update_channel(request: HttpRequest, channel_id: int, payload: ChannelIn) -> Any:
+    _admin_setting(request)
+    channel: Any = channel_policy.get_for(_user(request), channel_id, "change")
+    if payload.kind != channel.kind:
+        raise ApiError(400, "The kind of a channel cannot change.", "invalid")
+    return services.channel_update(
+        actor=_user(request),
+        channel=channel,
+        name=payload.name,
+        target=payload.target,
+        is_enabled=payload.is_enabled,
+        signing_secret=payload.signing_secret,
+        request=request,
+    )
+
+
+@router.delete(
+    "/monitoring/channels/{channel_id}", response={204: None, 403: ErrorOut, 404: ErrorOut}
+)
+def delete_channel(request: HttpRequest, channel_id: int) -> Any:
+    _admin_setting(request)
+    channel: Any = channel_policy.get_for(_user(request), channel_id, "delete")
+    services.channel_delete(actor=_user(request), channel=channel, request=request)
+    return Status(204, None)
 
 
 class ProberAuth(HttpBearer):
@@ -382,6 +712,8 @@ class ProberCheckOut(Schema):
 
 class ProberChecksOut(Schema):
     checks: list[ProberCheckOut]
+    # Where HTTP checks may be redirected to: (kind, value) pairs of the allow-list.
+    allow_list: list[tuple[str, str]]
 
 
 @router.get("/monitoring/probers/checks", auth=ProberAuth(), response={200: ProberChecksOut})
@@ -389,9 +721,13 @@ def remote_checks(request: HttpRequest) -> Any:
     """What a remote prober runs: every enabled probing check, with the credentials it needs
     (sent only to an authenticated prober; use HTTPS)."""
     from relais.monitoring.prober import load_specs
+    from relais.monitoring.services.config import allow_list
 
     services.remote_prober_seen(prober=request.remote_prober)  # type: ignore[attr-defined]
-    return {"checks": [spec.__dict__ for spec in load_specs(None).values()]}
+    return {
+        "checks": [spec.__dict__ for spec in load_specs(None).values()],
+        "allow_list": allow_list(),
+    }
 
 
 @router.post(

@@ -17,7 +17,7 @@ from relais.monitoring.choices import CheckState, IncidentImpact, IncidentStatus
 from relais.monitoring.models import (
     Check,
     DailyRollup,
-    HourlyRollup,
+    HourSlot,
     Incident,
     IncidentUpdate,
     Service,
@@ -286,7 +286,7 @@ def _history(ctx: DemoContext, checks: list[Check], created: dict[str, Service],
                 ),
             ]
         )
-    daily, hourly = [], []
+    daily = []
     per_day = 1440  # one result a minute
     for check in checks:
         service_name = next(n for n, s in created.items() if s.pk == check.service_id)
@@ -295,28 +295,19 @@ def _history(ctx: DemoContext, checks: list[Check], created: dict[str, Service],
             failures = outage_days.get((service_name, days_ago), 0)
             if not failures and rng.random() < 0.03:
                 failures = rng.randint(1, 4)
-            daily.append(
-                DailyRollup(
-                    check_ref=check,
-                    day=today - timedelta(days=days_ago),
-                    total=per_day,
-                    failures=failures,
-                    latency_p50_ms=round(base * (0.9 + rng.random() * 0.2)),
-                    latency_p95_ms=round(base * (1.8 + rng.random())),
-                )
+            row = DailyRollup(
+                check_ref=check,
+                day=today - timedelta(days=days_ago),
+                total=per_day,
+                failures=failures,
+                latency_p50_ms=round(base * (0.9 + rng.random() * 0.2)),
+                latency_p95_ms=round(base * (1.8 + rng.random())),
             )
-        hour = now.replace(minute=0, second=0, microsecond=0)
-        for hours_ago in range(1, 24 * 7 + 1):
-            p50 = round(base * (0.85 + rng.random() * 0.3))
-            hourly.append(
-                HourlyRollup(
-                    check_ref=check,
-                    hour=hour - timedelta(hours=hours_ago),
-                    total=60,
-                    failures=0,
-                    latency_p50_ms=p50,
-                    latency_p95_ms=round(p50 * 1.9),
-                )
-            )
+            if days_ago <= 7:  # the last week keeps its hours (the latency graphs)
+                slots: list[HourSlot | None] = []
+                for hour in range(24):
+                    p50 = round(base * (0.85 + rng.random() * 0.3))
+                    slots.append(HourSlot(60, failures if hour == 10 else 0, p50, round(p50 * 1.9)))
+                row.hours_set(slots)
+            daily.append(row)
     DailyRollup.objects.bulk_create(daily, batch_size=2000)
-    HourlyRollup.objects.bulk_create(hourly, batch_size=2000)

@@ -17,9 +17,11 @@ import socket
 import ssl
 import struct
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import dns.asyncresolver
@@ -28,6 +30,13 @@ import dns.resolver
 from cryptography import x509
 
 from relais.monitoring.choices import CheckKind, CheckState, ErrorCode
+from relais.monitoring.targets import (
+    REDIRECT_STATUSES,
+    ForbiddenDestination,
+    RedirectGuard,
+    TooManyRedirects,
+    check_destination,
+)
 
 MAX_READ_BYTES = 64 * 1024
 
@@ -91,7 +100,11 @@ async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
     return b"".join(chunks)
 
 
-async def probe_http(spec: CheckSpec, session: aiohttp.ClientSession) -> Outcome:
+async def probe_http(
+    spec: CheckSpec,
+    session: aiohttp.ClientSession,
+    allow_list: Sequence[tuple[str, str]] = (),
+) -> Outcome:
     config = spec.config
     headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
     if spec.auth_kind == "basic" and spec.secret:
@@ -102,18 +115,49 @@ async def probe_http(spec: CheckSpec, session: aiohttp.ClientSession) -> Outcome
     needs_body = bool(
         config.get("keyword") or config.get("keyword_absent") or config.get("json_path")
     )
+    follow = bool(config.get("follow_redirects", True))
+    # Redirects are followed by hand: every hop must pass the same policy as a saved target
+    # (allow-list, forbidden addresses), checked now, and is reached at the address checked.
+    guard = RedirectGuard(
+        spec.target, lambda url: check_destination(url, allow_list), validate_first=False
+    )
+    deadline = time.monotonic() + spec.timeout
     started = time.perf_counter()
+    url, hop_headers, server_hostname = spec.target, headers, None
     try:
-        async with session.get(
-            spec.target,
-            headers=headers,
-            allow_redirects=bool(config.get("follow_redirects", True)),
-            max_redirects=3,
-            timeout=aiohttp.ClientTimeout(total=spec.timeout),
-            ssl=bool(config.get("verify_tls", True)),
-        ) as response:
-            status = response.status
-            body = await _read_bounded(response) if needs_body else b""
+        while True:
+            async with session.get(
+                url,
+                headers=hop_headers,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=max(deadline - time.monotonic(), 0.01)),
+                ssl=bool(config.get("verify_tls", True)),
+                server_hostname=server_hostname,
+            ) as response:
+                status = response.status
+                location = response.headers.get("Location")
+                redirected = follow and status in REDIRECT_STATUSES and bool(location)
+                body = await _read_bounded(response) if needs_body and not redirected else b""
+            if not redirected:
+                break
+            hop = await asyncio.wait_for(
+                asyncio.to_thread(guard.follow, status, location),
+                timeout=max(deadline - time.monotonic(), 0.01),
+            )
+            assert hop is not None
+            url = hop.pinned_url()
+            # Credentials go only to the host they were configured for.
+            same_host = hop.host == (urlsplit(spec.target).hostname or "").lower()
+            hop_headers = {
+                **(headers if same_host else {}),
+                "Host": hop.netloc,
+            }
+            server_hostname = hop.host if hop.scheme == "https" else None
+    except ForbiddenDestination as exc:
+        code = ErrorCode.DNS if exc.args and exc.args[0] == "unresolved" else None
+        return _down(code or ErrorCode.FORBIDDEN_TARGET, "redirect")
+    except TooManyRedirects:
+        return _down(ErrorCode.NETWORK, "too many redirects")
     except TimeoutError:
         return _down(ErrorCode.TIMEOUT)
     except aiohttp.ClientConnectorCertificateError as exc:
@@ -280,11 +324,16 @@ async def probe_icmp(spec: CheckSpec) -> Outcome:
     return Outcome(CheckState.UP, (time.perf_counter() - started) * 1000)
 
 
-async def probe(spec: CheckSpec, session: aiohttp.ClientSession) -> Outcome:
-    """Run one check; never raises, never outlives its timeout by much."""
+async def probe(
+    spec: CheckSpec,
+    session: aiohttp.ClientSession,
+    allow_list: Sequence[tuple[str, str]] = (),
+) -> Outcome:
+    """Run one check; never raises, never outlives its timeout by much. `allow_list` is the
+    administrators' list of allowed targets, for the places HTTP checks are redirected to."""
     try:
         if spec.kind == CheckKind.HTTP:
-            return await probe_http(spec, session)
+            return await probe_http(spec, session, allow_list)
         if spec.kind == CheckKind.TCP:
             return await probe_tcp(spec)
         if spec.kind == CheckKind.DNS:

@@ -211,3 +211,48 @@ class IncidentForm(forms.Form):
 
 class LinkTicketForm(forms.Form):
     reference = forms.CharField(label=_("Ticket reference"), max_length=32)
+
+
+def _staff_people() -> Any:
+    return User.objects.filter(is_active=True, role__in=sorted(STAFF_ROLES))
+
+
+class RotaForm(forms.Form):
+    """A weekly rotation: the people on duty in turn, a week each, from the first handover."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    starts_at = forms.DateTimeField(
+        label=_("First handover"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("The first person's week starts then; each handover is a week later."),
+    )
+    members = forms.CharField(
+        label=_("People on duty in turn"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One e-mail address per line, in the order of the weeks."),
+    )
+    fallback_email = forms.EmailField(label=_("Team address"), required=False)
+
+    def clean_members(self) -> list[User]:
+        emails = [line.strip().lower() for line in self.cleaned_data["members"].splitlines()]
+        emails = [e for e in emails if e]
+        found = {u.email.lower(): u for u in _staff_people().filter(email__in=emails)}
+        unknown = [e for e in emails if e not in found]
+        if unknown:
+            raise forms.ValidationError(
+                _("Not a member of the IT staff: %(emails)s") % {"emails": ", ".join(unknown)}
+            )
+        return [found[e] for e in emails]
+
+
+class ChannelEditForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    target = forms.CharField(label=_("Address or URL"), max_length=500)
+    is_enabled = forms.BooleanField(label=_("Enabled"), required=False)
+    signing_secret = forms.CharField(
+        label=_("New signing secret (whsec_…)"),
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the current one (never shown)."),
+    )

@@ -4,6 +4,9 @@ windows, on-call rota and alerts, status-page subscriptions."""
 from __future__ import annotations
 
 import secrets
+import struct
+from dataclasses import dataclass
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.db import models
@@ -110,6 +113,8 @@ class Service(TimeStampedModel):
 
 
 class Check(TimeStampedModel):
+    # 4-byte key: results and rollups repeat it millions of times (PostgreSQL row width).
+    id = models.AutoField(primary_key=True)
     service = models.ForeignKey(
         Service, verbose_name=_("service"), on_delete=models.CASCADE, related_name="checks"
     )
@@ -174,10 +179,19 @@ class Check(TimeStampedModel):
 
 
 class CheckResult(models.Model):
-    """One probe. Kept MONITORING_RAW_RETENTION_DAYS days; the rollups keep the history."""
+    """One probe. Kept MONITORING_RAW_RETENTION_DAYS days; the rollups keep the history.
 
-    # No separate index on the foreign key: the (check, -at) index leads with it (millions of
-    # rows: a redundant index would cost ~15 % of the table's size).
+    Millions of rows: each byte counts (docs/benchmarks.md, "Database after a simulated
+    year"). The natural key (time, check, location) is the primary key, so there is no id
+    column and no index of its own; it leads with the time because results arrive in time
+    order: PostgreSQL then fills the index pages at the right edge (≈ 90 % full) where a
+    (check, time) key splits pages half-empty. Reads of one check use the small index on the
+    check (deduplicated by PostgreSQL). Columns are ordered for PostgreSQL's alignment: the
+    common row (an UP result with empty texts) fits 24 bytes of data."""
+
+    pk = models.CompositePrimaryKey("at", "check_ref_id", "location")
+    # Whole seconds (SQLite stores the time as text: no microseconds to write).
+    at = models.DateTimeField(_("time"))
     check_ref = models.ForeignKey(
         Check,
         on_delete=models.CASCADE,
@@ -185,14 +199,12 @@ class CheckResult(models.Model):
         db_column="check_id",
         db_index=False,
     )
-    at = models.DateTimeField(_("time"))
-    state = models.CharField(_("state"), max_length=16, choices=CheckState.choices)
-    # Whole milliseconds: SQLite stores a small integer in 1–2 bytes instead of 8 (millions of
-    # rows; the benchmark's database size after a year depends on it).
+    # Whole milliseconds: SQLite stores a small integer in 1–2 bytes instead of 8.
     latency_ms = models.PositiveIntegerField(_("latency (ms)"), null=True, blank=True)
     http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=CheckState.choices)
     error_code = models.CharField(_("error"), max_length=24, choices=ErrorCode.choices, blank=True)
-    # Short internal detail for the staff (never on the public page).
+    # Short internal detail for the staff (never on the public page); empty on success.
     detail = models.CharField(_("detail"), max_length=200, blank=True)
     # Empty for this installation's own probers; a remote prober's location otherwise.
     location = models.CharField(_("location"), max_length=50, blank=True, default="")
@@ -201,25 +213,95 @@ class CheckResult(models.Model):
         verbose_name = _("check result")
         verbose_name_plural = _("check results")
         ordering = ["-at"]
-        indexes = [models.Index(fields=["check_ref", "-at"], name="mon_result_check_at")]
+        indexes = [models.Index(fields=["check_ref"], name="mon_result_check")]
 
     def __str__(self) -> str:
         return f"{self.check_ref_id} {self.at:%Y-%m-%d %H:%M:%S} {self.state}"
 
 
-class RollupBase(models.Model):
-    # 4-byte key: 15,000 checks × 8,760 hours × 2 years stay far below 2³¹.
-    id = models.AutoField(primary_key=True)
-    # Indexed through the (check, hour|day) unique constraint, which leads with it.
+# One hour of a check inside DailyRollup.hours: results, failures, p50 and p95 latency (ms),
+# four unsigned 16-bit numbers (latencies never exceed the 60 s timeout; 0xFFFF = none).
+HOUR_SLOT = struct.Struct("<HHHH")
+NO_LATENCY = 0xFFFF
+
+
+@dataclass(frozen=True)
+class HourSlot:
+    total: int
+    failures: int
+    latency_p50_ms: int | None
+    latency_p95_ms: int | None
+
+    @property
+    def uptime(self) -> float | None:
+        return 100.0 * (self.total - self.failures) / self.total if self.total else None
+
+
+def _u16(value: int | None, ceiling: int = 0xFFFF) -> int:
+    return NO_LATENCY if value is None else max(0, min(int(value), ceiling))
+
+
+def hours_pack(slots: list[HourSlot | None]) -> bytes:
+    """Slot n = the n-th hour after the day's local midnight (23 to 25 hours a day)."""
+    while slots and slots[-1] is None:
+        slots = slots[:-1]
+    return b"".join(
+        HOUR_SLOT.pack(0, 0, NO_LATENCY, NO_LATENCY)
+        if slot is None
+        else HOUR_SLOT.pack(
+            _u16(slot.total),
+            _u16(slot.failures),
+            _u16(slot.latency_p50_ms, NO_LATENCY - 1),
+            _u16(slot.latency_p95_ms, NO_LATENCY - 1),
+        )
+        for slot in slots
+    )
+
+
+def hours_unpack(data: bytes | memoryview) -> list[HourSlot | None]:
+    slots: list[HourSlot | None] = []
+    for total, failures, p50, p95 in HOUR_SLOT.iter_unpack(bytes(data)):
+        slots.append(
+            HourSlot(
+                total,
+                failures,
+                None if p50 == NO_LATENCY else p50,
+                None if p95 == NO_LATENCY else p95,
+            )
+            if total
+            else None
+        )
+    return slots
+
+
+def day_start(day: date) -> datetime:
+    """The day's local midnight, as an aware time (hour slots count from it)."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+class DailyRollup(models.Model):
+    """A check's day (local time): totals, failures, p50/p95 latency, and its hourly rollups
+    packed in `hours` (8 bytes an hour). Kept MONITORING_ROLLUP_RETENTION_DAYS (2 years).
+
+    One row a day instead of one an hour: PostgreSQL spends ~28 bytes of header and line
+    pointer per row plus an index entry, more than an hour's figures themselves; 24 hourly
+    rows of 200 checks for a year weighed ~150 MB, the packed hours ~15 MB. The key leads
+    with the day for the same reason as the results' (rows arrive day after day)."""
+
+    pk = models.CompositePrimaryKey("day", "check_ref_id")
+    day = models.DateField()
     check_ref = models.ForeignKey(Check, on_delete=models.CASCADE, related_name="+", db_index=False)
     total = models.PositiveIntegerField(default=0)
     failures = models.PositiveIntegerField(default=0)
-    degraded = models.PositiveIntegerField(default=0)
     latency_p50_ms = models.PositiveIntegerField(null=True, blank=True)
     latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)
+    hours = models.BinaryField(default=b"", blank=True)
 
     class Meta:
-        abstract = True
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.check_ref_id} {self.day}"
 
     @property
     def uptime(self) -> float | None:
@@ -227,29 +309,20 @@ class RollupBase(models.Model):
             return None
         return 100.0 * (self.total - self.failures) / self.total
 
+    def hour_slots(self) -> list[HourSlot | None]:
+        return hours_unpack(self.hours or b"")
 
-class HourlyRollup(RollupBase):
-    hour = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["check_ref", "hour"], name="mon_hourly_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.check_ref_id} {self.hour:%Y-%m-%d %H}h"
-
-
-class DailyRollup(RollupBase):
-    day = models.DateField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["check_ref", "day"], name="mon_daily_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.check_ref_id} {self.day}"
+    def hours_set(self, slots: list[HourSlot | None]) -> None:
+        """Store the hours and make the day's figures theirs: p50 is the median of the hourly
+        medians and p95 the highest hourly p95 (an upper bound: exact enough, and cheap)."""
+        self.hours = hours_pack(slots)
+        filled = [s for s in slots if s is not None]
+        self.total = sum(s.total for s in filled)
+        self.failures = sum(s.failures for s in filled)
+        p50s = sorted(s.latency_p50_ms for s in filled if s.latency_p50_ms is not None)
+        p95s = [s.latency_p95_ms for s in filled if s.latency_p95_ms is not None]
+        self.latency_p50_ms = p50s[(len(p50s) - 1) // 2] if p50s else None
+        self.latency_p95_ms = max(p95s) if p95s else None
 
 
 class Incident(TimeStampedModel):
@@ -335,6 +408,9 @@ class Maintenance(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the status-page subscribers were told it is planned, and that it started.
+    announced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    start_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("maintenance window")
@@ -481,6 +557,10 @@ class Subscription(models.Model):
     """A person who asked for status-page updates by e-mail (double opt-in)."""
 
     email = models.EmailField(_("e-mail address"), unique=True)
+    # The language of the page they subscribed from: their mails are written in it.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

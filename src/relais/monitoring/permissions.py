@@ -4,7 +4,8 @@
 - Staff (agents, supervisors, administrators) see every service, check state, result,
   incident and maintenance; they post incident updates and acknowledge alerts.
 - Only administrators create or change services, checks, the allow-list, alert channels,
-  rotas and maintenance windows.
+  rotas and maintenance windows. The on-call rota is visible to the whole IT team; alert
+  channels (addresses, webhook URLs) to administrators only.
 - Collaborators see the banner of ongoing outages on the portal and say they are affected
   (through the major-incident ticket); nothing else of the watch.
 """
@@ -17,7 +18,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 
 from relais.core.permissions import Policy, is_active_user
-from relais.monitoring.models import Check, Incident, Maintenance, Service
+from relais.monitoring.models import (
+    AlertChannel,
+    Check,
+    Incident,
+    Maintenance,
+    OnCallRota,
+    Service,
+)
 
 STAFF_ACTIONS = frozenset({"view", "update", "acknowledge"})
 ADMIN_ACTIONS = frozenset({"create", "change", "delete"})
@@ -60,3 +68,5 @@ service_policy = StaffReadAdminWritePolicy(Service, frozenset({"view"}))
 check_policy = StaffReadAdminWritePolicy(Check, frozenset({"view"}))
 incident_policy = StaffReadAdminWritePolicy(Incident, frozenset({"view", "update"}))
 maintenance_policy = StaffReadAdminWritePolicy(Maintenance, frozenset({"view"}))
+rota_policy = StaffReadAdminWritePolicy(OnCallRota, frozenset({"view"}))
+channel_policy = StaffReadAdminWritePolicy(AlertChannel, frozenset())

@@ -5,7 +5,8 @@
   30 s start ~500 per second instead of all at once. A run that falls behind skips the
   missed slots instead of bursting.
 - Bounded concurrency (a semaphore), per-check timeouts: a black-holed target only holds its
-  own coroutine.
+  own coroutine. At most twice the concurrency of probes wait or run: a starved prober skips
+  slots rather than queueing them without bound.
 - Results are written in batches (every second or 500 results) in a worker thread through
   `services.results_record`; the event loop never touches the ORM.
 - Checks are reloaded every RELOAD_SECONDS; heartbeats are evaluated every 10 s.
@@ -40,6 +41,7 @@ from relais.monitoring import executors, secrets, services
 from relais.monitoring.choices import CheckKind
 from relais.monitoring.executors import CheckSpec, Outcome
 from relais.monitoring.models import Check
+from relais.monitoring.services.config import allow_list
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,11 @@ def checks_fingerprint() -> tuple[int, object, int]:
         count=Count("id"), latest=Max("updated_at"), top=Max("id")
     )
     return row["count"], row["latest"], row["top"] or 0
+
+
+def allow_list_load() -> list[tuple[str, str]]:
+    close_old_connections()
+    return allow_list()
 
 
 def load_specs(shard: tuple[int, int] | None) -> dict[int, CheckSpec]:
@@ -109,6 +116,7 @@ class RemoteLink:
         self.parts = parts
         self.token = token
         self.timeout = timeout
+        self.allow_list: list[tuple[str, str]] = []
 
     def _request(self, method: str, path: str, body: bytes | None = None) -> Any:
         cls = (
@@ -138,7 +146,9 @@ class RemoteLink:
 
     def load(self, shard: tuple[int, int] | None) -> dict[int, CheckSpec]:
         specs = {}
-        for item in self._request("GET", "/api/v1/monitoring/probers/checks")["checks"]:
+        data = self._request("GET", "/api/v1/monitoring/probers/checks")
+        self.allow_list = [(kind, value) for kind, value in data.get("allow_list", [])]
+        for item in data["checks"]:
             if shard is not None and not services.owns(shard, item["id"]):
                 continue
             specs[item["id"]] = CheckSpec(**item)
@@ -170,6 +180,7 @@ def phase(check_id: int, interval: int) -> float:
 @dataclass
 class Stats:
     runs: int = 0
+    skipped: int = 0
     lateness: list[float] = field(default_factory=list)
     keep_lateness: bool = False
 
@@ -193,7 +204,11 @@ class Prober:
         self.remote = remote
         self.shard = shard
         self.location = location or settings.MONITORING_LOCATION
-        self.semaphore = asyncio.Semaphore(concurrency or settings.MONITORING_PROBER_CONCURRENCY)
+        limit = concurrency or settings.MONITORING_PROBER_CONCURRENCY
+        self.semaphore = asyncio.Semaphore(limit)
+        # Probes started but not finished, running or waiting for the semaphore: at most twice
+        # the concurrency (bounded memory, and a prompt stop).
+        self.backlog_limit = 2 * limit
         self.specs: dict[int, CheckSpec] = {}
         self.heap: list[tuple[float, int]] = []
         self.pending: list[services.ProbeResult] = []
@@ -204,6 +219,8 @@ class Prober:
         self.tasks: set[asyncio.Task[None]] = set()
         self.session: aiohttp.ClientSession | None = None
         self.fingerprint: tuple[int, object, int] | None = None
+        # Where HTTP checks may be redirected to (re-read at every reload).
+        self.allow_list: list[tuple[str, str]] = []
         # Every database (or central API) call runs in this one thread: writes are serialised
         # (SQLite has one writer anyway) and its connection is closed when the prober stops.
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prober-db")
@@ -228,7 +245,9 @@ class Prober:
     async def reload(self) -> None:
         if self.remote is not None:
             specs = await self._in_db_thread(self.remote.load, self.shard)
+            self.allow_list = self.remote.allow_list
         else:
+            self.allow_list = await self._in_db_thread(allow_list_load)
             fingerprint = await self._in_db_thread(checks_fingerprint)
             if self.specs and fingerprint == self.fingerprint:
                 return
@@ -255,7 +274,7 @@ class Prober:
             assert self.session is not None
             # The executors time out by themselves; this is the backstop.
             outcome = await asyncio.wait_for(
-                executors.probe(spec, self.session), timeout=spec.timeout + 1
+                executors.probe(spec, self.session, self.allow_list), timeout=spec.timeout + 1
             )
         self.pending.append(
             services.ProbeResult(
@@ -286,9 +305,14 @@ class Prober:
                 spec = self.specs.get(check_id)
                 if spec is None:
                     continue
-                task = asyncio.create_task(self._guarded(spec, due))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
+                if len(self.tasks) >= self.backlog_limit:
+                    # Starved (the machine or the loop cannot keep up): skip this slot, as a
+                    # late loop skips missed ones, instead of queueing without bound.
+                    self.stats.skipped += 1
+                else:
+                    task = asyncio.create_task(self._guarded(spec, due))
+                    self.tasks.add(task)
+                    task.add_done_callback(self.tasks.discard)
                 heapq.heappush(self.heap, (self._next_slot(spec, max(due, now - 0.5)), check_id))
             delay = (self.heap[0][0] - time.time()) if self.heap else 0.5
             with contextlib.suppress(TimeoutError):
@@ -364,7 +388,7 @@ class Prober:
     def stop(self) -> None:
         self.stopping.set()
 
-    def report(self) -> dict[str, float]:
+    def report(self) -> dict[str, Any]:
         """Lateness percentiles (s), CPU seconds and peak memory of this process."""
         import resource
 
@@ -378,7 +402,9 @@ class Prober:
 
         return {
             "checks": len(self.specs),
+            "check_ids": sorted(self.specs),
             "runs": self.stats.runs,
+            "skipped": self.stats.skipped,
             "lateness_p50_s": pct(0.50),
             "lateness_p99_s": pct(0.99),
             "lateness_max_s": round(lateness[-1], 4) if lateness else 0.0,

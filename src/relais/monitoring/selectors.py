@@ -16,11 +16,11 @@ from relais.monitoring.models import (
     CheckResult,
     ComponentGroup,
     DailyRollup,
-    HourlyRollup,
     Incident,
     IncidentUpdate,
     Maintenance,
     Service,
+    day_start,
 )
 
 BAR_DAYS = 90
@@ -71,8 +71,8 @@ def stale_service_ids(service_ids: list[int], now: datetime) -> set[int]:
 
 
 def uptime_bars(service_ids: list[int], today: date, days: int = BAR_DAYS) -> dict[int, list[Bar]]:
-    """Daily uptime per service over `days` days (from the daily rollups; today from the
-    hourly ones), oldest first."""
+    """Daily uptime per service over `days` days, oldest first (today's row holds the hours
+    rolled up so far)."""
     start = today - timedelta(days=days - 1)
     totals: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
     for service_id, day, total, failures in (
@@ -82,15 +82,6 @@ def uptime_bars(service_ids: list[int], today: date, days: int = BAR_DAYS) -> di
         .values_list("check_ref__service_id", "day", "total", "failures")
     ):
         totals[(service_id, day)] = [total or 0, failures or 0]
-    tz = timezone.get_current_timezone()
-    midnight = datetime.combine(today, datetime.min.time(), tzinfo=tz)
-    for service_id, total, failures in (
-        HourlyRollup.objects.filter(check_ref__service_id__in=service_ids, hour__gte=midnight)
-        .values("check_ref__service_id")
-        .annotate(total=Sum("total"), failures=Sum("failures"))
-        .values_list("check_ref__service_id", "total", "failures")
-    ):
-        totals[(service_id, today)] = [total or 0, failures or 0]
     bars: dict[int, list[Bar]] = {}
     for service_id in service_ids:
         row = []
@@ -198,13 +189,16 @@ def latency_series(
     """Hourly median latency (rollups) plus the current hour's raw results."""
     now = now or timezone.now()
     since = now - timedelta(hours=hours)
-    series: list[tuple[datetime, float]] = [
-        (hour, p50)
-        for hour, p50 in HourlyRollup.objects.filter(check_ref=check, hour__gte=since)
-        .order_by("hour")
-        .values_list("hour", "latency_p50_ms")
-        if p50 is not None
-    ]
+    series: list[tuple[datetime, float]] = []
+    rows = DailyRollup.objects.filter(
+        check_ref=check, day__gte=timezone.localtime(since).date()
+    ).order_by("day")
+    for row in rows.only("day", "hours"):
+        midnight = day_start(row.day)
+        for n, slot in enumerate(row.hour_slots()):
+            hour = midnight + timedelta(hours=n)
+            if slot is not None and slot.latency_p50_ms is not None and hour >= since:
+                series.append((hour, float(slot.latency_p50_ms)))
     if len(series) < 2:
         series = [
             (at, float(latency or 0))

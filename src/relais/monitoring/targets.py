@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -224,16 +224,75 @@ def allow_entry_validate(kind: str, value: str) -> str:
     raise ValidationError({"kind": _("Unknown kind.")})
 
 
-# --- Webhooks: public addresses only -----------------------------------------------------------
+# --- Where a request may connect: every hop of a redirect chain ------------------------------
 
 
 class ForbiddenDestination(Exception):
-    """A webhook destination that is not a public address."""
+    """A destination the policy refuses (its reason in args[0])."""
 
 
-def public_destination(url: str) -> tuple[str, int, str, list[IPAddress]]:
-    """(scheme, port, host, validated addresses) of a webhook URL, or ForbiddenDestination.
-    Every resolved address must be public: the sender then connects to one of them."""
+class TooManyRedirects(Exception):
+    pass
+
+
+MAX_REDIRECTS = 3
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A validated URL and the addresses it may connect to (no second DNS answer is used:
+    no DNS rebinding)."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    addresses: tuple[IPAddress, ...]
+
+    @property
+    def path(self) -> str:
+        parts = urlsplit(self.url)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+    @property
+    def netloc(self) -> str:
+        return urlsplit(self.url).netloc
+
+    def pinned_url(self) -> str:
+        """The URL with the validated address in place of the name (send `Host: netloc`)."""
+        address = self.addresses[0]
+        host = f"[{address}]" if address.version == 6 else str(address)
+        return f"{self.scheme}://{host}:{self.port}{self.path}"
+
+
+class RedirectGuard:
+    """Follows at most MAX_REDIRECTS redirects; `validate` (a policy: URL → Destination, or
+    ForbiddenDestination) passes every hop before anything connects to it. Webhooks validate
+    the first hop too; checks trust their saved target (validated when an administrator
+    saved it) and validate where it redirects, at probe time."""
+
+    def __init__(
+        self, url: str, validate: Callable[[str], Destination], *, validate_first: bool = True
+    ) -> None:
+        self.validate = validate
+        self.url = url
+        self.hops = 0
+        self.destination = validate(url) if validate_first else None
+
+    def follow(self, status: int, location: str | None) -> Destination | None:
+        """The validated next hop of a response, or None when it is not a redirect."""
+        if status not in REDIRECT_STATUSES or not location:
+            return None
+        self.hops += 1
+        if self.hops > MAX_REDIRECTS:
+            raise TooManyRedirects
+        self.url = urljoin(self.url, location)
+        self.destination = self.validate(self.url)
+        return self.destination
+
+
+def _url_parts(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ForbiddenDestination("scheme")
@@ -243,7 +302,12 @@ def public_destination(url: str) -> tuple[str, int, str, list[IPAddress]]:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise ForbiddenDestination("port") from exc
-    host = parts.hostname.rstrip(".").lower()
+    return parts.scheme, parts.hostname.rstrip(".").lower(), port
+
+
+def public_destination(url: str) -> Destination:
+    """Webhooks: every resolved address must be public; the sender connects to one of them."""
+    scheme, host, port = _url_parts(url)
     literal = _as_ip(host)
     if literal is None and (host.isdigit() or host.startswith("0x") or _is_loopback_name(host)):
         raise ForbiddenDestination("host")
@@ -256,7 +320,30 @@ def public_destination(url: str) -> tuple[str, int, str, list[IPAddress]]:
             continue
         if not address.is_global or any(address in n for n in METADATA_NETWORKS):
             raise ForbiddenDestination("address")
-    return parts.scheme, port, host, addresses
+    return Destination(url, scheme, host, port, tuple(addresses))
+
+
+def check_destination(url: str, allow_list: Iterable[tuple[str, str]]) -> Destination:
+    """HTTP checks: the rules of `check_target_validate` (allow-list, forbidden places), and
+    every address the name resolves to must be neither forbidden nor one of Relais's own
+    endpoints."""
+    scheme, host, port = _url_parts(url)
+    try:
+        check_target_validate(CheckKind.HTTP, url, allow_list, resolve=False)
+    except ValidationError as exc:
+        raise ForbiddenDestination("policy") from exc
+    literal = _as_ip(host)
+    addresses = [literal] if literal is not None else _resolve(host)
+    if not addresses:
+        raise ForbiddenDestination("unresolved")
+    own = _own_endpoints()
+    for address in addresses:
+        if forbidden_address(address) or any(
+            _same_host(str(address), own_host) and own_port in (None, port)
+            for own_host, own_port in own
+        ):
+            raise ForbiddenDestination("address")
+    return Destination(url, scheme, host, port, tuple(addresses))
 
 
 def webhook_url_validate(url: str) -> None:

@@ -10,6 +10,7 @@ from relais.monitoring import services
 def escalate_and_remind() -> None:
     services.alerts_escalate_due()
     services.alerts_remind_due()
+    services.maintenances_announce_started()
 
 
 @db_periodic_task(crontab(minute="7"))

@@ -18,17 +18,20 @@ import socket
 import ssl
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
 
 from relais.core.choices import OutboxKind
 from relais.core.outbox import PermanentDeliveryError, register
 from relais.monitoring import secrets
-from relais.monitoring.targets import ForbiddenDestination, public_destination
+from relais.monitoring.targets import (
+    ForbiddenDestination,
+    RedirectGuard,
+    TooManyRedirects,
+    public_destination,
+)
 
 if TYPE_CHECKING:
     from relais.core.models import OutboxMessage
 
-MAX_REDIRECTS = 3
 TIMEOUT = 10
 
 
@@ -107,28 +110,33 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> int:
     """POST to a public address, following at most 3 redirects, each re-validated."""
-    for _hop in range(MAX_REDIRECTS + 1):
-        try:
-            scheme, port, host, addresses = public_destination(url)
-        except ForbiddenDestination as exc:
-            raise PermanentDeliveryError("destination refused by the egress policy") from exc
-        parts = urlsplit(url)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        cls = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-        connection = cls(host, str(addresses[0]), port, TIMEOUT)
-        try:
-            connection.request("POST", path, body=body, headers={**headers, "Host": parts.netloc})
-            response = connection.getresponse()
-            response.read(65536)
-            status = response.status
-            location = response.getheader("Location")
-        finally:
-            connection.close()
-        if status in (301, 302, 303, 307, 308) and location:
-            url = urljoin(url, location)
-            continue
-        return status
-    raise PermanentDeliveryError("too many redirects")
+    try:
+        guard = RedirectGuard(url, public_destination)
+        destination = guard.destination
+        while destination is not None:
+            cls = _PinnedHTTPSConnection if destination.scheme == "https" else _PinnedHTTPConnection
+            connection = cls(
+                destination.host, str(destination.addresses[0]), destination.port, TIMEOUT
+            )
+            try:
+                connection.request(
+                    "POST",
+                    destination.path,
+                    body=body,
+                    headers={**headers, "Host": destination.netloc},
+                )
+                response = connection.getresponse()
+                response.read(65536)
+                status = response.status
+                location = response.getheader("Location")
+            finally:
+                connection.close()
+            destination = guard.follow(status, location)
+    except ForbiddenDestination as exc:
+        raise PermanentDeliveryError("destination refused by the egress policy") from exc
+    except TooManyRedirects as exc:
+        raise PermanentDeliveryError("too many redirects") from exc
+    return status
 
 
 @register(OutboxKind.WEBHOOK)

@@ -39,21 +39,41 @@ def on_call(rota: OnCallRota | None, at: datetime, *, offset: int = 0) -> User |
     `offset` 1 gives the next person (escalation)."""
     if rota is None:
         return None
-    if offset == 0:
-        override = (
+    overrides = (
+        list(
             OnCallOverride.objects.filter(rota=rota, starts_at__lte=at, ends_at__gt=at)
             .select_related("user")
-            .order_by("-starts_at")
-            .first()
+            .order_by("-starts_at")[:1]
         )
-        if override is not None and override.user.is_active:
-            return override.user
+        if offset == 0
+        else []
+    )
     members = [m.user for m in RotaMember.objects.filter(rota=rota).select_related("user")]
-    members = [u for u in members if u.is_active]
-    if not members:
+    return on_duty(rota, members, overrides, at, offset=offset)
+
+
+def on_duty(
+    rota: OnCallRota,
+    members: list[User],
+    overrides: list[OnCallOverride],
+    at: datetime,
+    *,
+    offset: int = 0,
+) -> User | None:
+    """The rule of `on_call` on loaded rows (members in rotation order, any overrides)."""
+    if offset == 0:
+        covering = sorted(
+            (o for o in overrides if o.starts_at <= at < o.ends_at and o.user.is_active),
+            key=lambda o: o.starts_at,
+            reverse=True,
+        )
+        if covering:
+            return covering[0].user
+    active = [u for u in members if u.is_active]
+    if not active:
         return None
     weeks = max(0, int((at - rota.starts_at).total_seconds() // (7 * 86400)))
-    return members[(weeks + offset) % len(members)]
+    return active[(weeks + offset) % len(active)]
 
 
 def rota_schedule(rota: OnCallRota, start: datetime, weeks: int = 6) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from croniter import croniter  # type: ignore[import-untyped,unused-ignore]
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relais.core.choices import AuditAction
@@ -31,7 +32,8 @@ from relais.monitoring.models import (
     RotaMember,
     Service,
 )
-from relais.monitoring.permissions import is_admin
+from relais.monitoring.permissions import is_admin, is_staff
+from relais.monitoring.services.subscriptions import maintenance_announce
 
 if TYPE_CHECKING:
     from relais.accounts.models import User
@@ -259,17 +261,22 @@ def check_update(
     return locked
 
 
-def check_delete(*, actor: User, check: Check, request: HttpRequest | None = None) -> None:
-    _require_admin(actor)
+def _delete_audited(*, actor: User, target: Any, name: str, request: HttpRequest | None) -> None:
+    """Delete a configuration object, recording who deleted what (in one transaction)."""
     with transaction.atomic():
         audit_record(
             action=AuditAction.MONITORING_CONFIG,
             actor=actor,
-            target=check,
+            target=target,
             request=request,
-            changes={"deleted": check.name},
+            changes={"deleted": name},
         )
-        check.delete()
+        target.delete()
+
+
+def check_delete(*, actor: User, check: Check, request: HttpRequest | None = None) -> None:
+    _require_admin(actor)
+    _delete_audited(actor=actor, target=check, name=check.name, request=request)
 
 
 SERVICE_FIELDS = (
@@ -336,6 +343,16 @@ def _service_validate(service: Service) -> None:
         raise ValidationError({"locations_required": _("Between 1 and 5.")})
 
 
+def service_delete(*, actor: User, service: Service, request: HttpRequest | None = None) -> None:
+    """A service with incidents keeps its history: it cannot be deleted (disable its checks)."""
+    _require_admin(actor)
+    if service.incidents.exists():
+        raise ValidationError(
+            _("This service has incidents in its history: disable its checks instead.")
+        )
+    _delete_audited(actor=actor, target=service, name=service.name, request=request)
+
+
 def group_get_or_create(*, actor: User, name: str) -> ComponentGroup:
     _require_admin(actor)
     group, _created = ComponentGroup.objects.get_or_create(name=name.strip())
@@ -388,12 +405,9 @@ def channel_create(
     _require_admin(actor)
     if kind not in ChannelKind.values:
         raise ValidationError({"kind": _("Unknown kind of channel.")})
-    if kind == ChannelKind.EMAIL:
-        from django.core.validators import validate_email
-
-        validate_email(target)
-    else:
-        targets.webhook_url_validate(target)
+    if not name.strip():
+        raise ValidationError({"name": _("Give the channel a name.")})
+    _channel_target_validate(kind, target)
     channel = AlertChannel(name=name.strip()[:100], kind=kind, target=target.strip())
     if kind == ChannelKind.WEBHOOK:
         channel.secret_encrypted = secrets.encrypt(
@@ -415,27 +429,170 @@ def channel_create(
     return channel
 
 
+def channel_update(
+    *,
+    actor: User,
+    channel: AlertChannel,
+    name: str,
+    target: str,
+    is_enabled: bool = True,
+    signing_secret: str = "",
+    request: HttpRequest | None = None,
+) -> AlertChannel:
+    """Rename, re-point, enable or disable a channel; a new signing secret replaces the
+    stored one only when given (the stored one is never shown)."""
+    _require_admin(actor)
+    if not name.strip():
+        raise ValidationError({"name": _("Give the channel a name.")})
+    _channel_target_validate(channel.kind, target)
+    with transaction.atomic():
+        locked = AlertChannel.objects.select_for_update().get(pk=channel.pk)
+        before = {"name": locked.name, "target": locked.target, "is_enabled": locked.is_enabled}
+        locked.name, locked.target, locked.is_enabled = (
+            name.strip()[:100],
+            target.strip(),
+            is_enabled,
+        )
+        if signing_secret and locked.kind == ChannelKind.WEBHOOK:
+            locked.secret_encrypted = secrets.encrypt(signing_secret)
+        locked.save()
+        after = {"name": locked.name, "target": locked.target, "is_enabled": locked.is_enabled}
+        audit_record(
+            action=AuditAction.MONITORING_CONFIG,
+            actor=actor,
+            target=locked,
+            request=request,
+            changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
+        )
+        if signing_secret:
+            audit_record(
+                action=AuditAction.SECRET_CHANGE, actor=actor, target=locked, request=request
+            )
+    return locked
+
+
+def channel_delete(
+    *, actor: User, channel: AlertChannel, request: HttpRequest | None = None
+) -> None:
+    _require_admin(actor)
+    _delete_audited(actor=actor, target=channel, name=channel.name, request=request)
+
+
+def _channel_target_validate(kind: str, target: str) -> None:
+    if kind == ChannelKind.EMAIL:
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(target)
+        except ValidationError as exc:
+            raise ValidationError({"target": _("Give a valid e-mail address.")}) from exc
+    else:
+        targets.webhook_url_validate(target)
+
+
 def _b64(raw: bytes) -> str:
     import base64
 
     return base64.b64encode(raw).decode()
 
 
+def _rota_validate(rota: OnCallRota, members: list[User], fallback_email: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not rota.name.strip():
+        errors["name"] = _("Give the rota a name.")
+    elif OnCallRota.objects.filter(name__iexact=rota.name.strip()).exclude(pk=rota.pk).exists():
+        errors["name"] = _("A rota already has this name.")
+    if len({m.pk for m in members}) != len(members):
+        errors["members"] = _("Each person appears once in the rotation.")
+    elif any(not is_staff(m) for m in members):
+        errors["members"] = _("Only active members of the IT staff can be on call.")
+    if fallback_email:
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(fallback_email)
+        except ValidationError:
+            errors["fallback_email"] = _("Give a valid e-mail address.")
+    return errors
+
+
 def rota_create(
-    *, actor: User, name: str, starts_at: datetime, members: list[User], fallback_email: str = ""
+    *,
+    actor: User,
+    name: str,
+    starts_at: datetime,
+    members: list[User],
+    fallback_email: str = "",
+    request: HttpRequest | None = None,
 ) -> OnCallRota:
+    """A weekly rotation: members[n] is on duty during week n (mod len) from `starts_at`."""
     _require_admin(actor)
+    rota = OnCallRota(name=name.strip()[:100], starts_at=starts_at, fallback_email=fallback_email)
+    errors = _rota_validate(rota, members, fallback_email)
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
-        rota = OnCallRota.objects.create(
-            name=name.strip(), starts_at=starts_at, fallback_email=fallback_email
-        )
+        rota.save()
         RotaMember.objects.bulk_create(
             RotaMember(rota=rota, user=user, position=i) for i, user in enumerate(members)
         )
         audit_record(
-            action=AuditAction.MONITORING_CONFIG, actor=actor, target=rota, changes={"rota": name}
+            action=AuditAction.MONITORING_CONFIG,
+            actor=actor,
+            target=rota,
+            request=request,
+            changes={"rota": name, "members": [m.pk for m in members]},
         )
     return rota
+
+
+def rota_update(
+    *,
+    actor: User,
+    rota: OnCallRota,
+    name: str,
+    starts_at: datetime,
+    members: list[User],
+    fallback_email: str = "",
+    request: HttpRequest | None = None,
+) -> OnCallRota:
+    """Rename, move the first handover, or change who rotates and in which order."""
+    _require_admin(actor)
+    with transaction.atomic():
+        locked = OnCallRota.objects.select_for_update().get(pk=rota.pk)
+        before_members = list(locked.members.values_list("user_id", flat=True))
+        locked.name, locked.starts_at, locked.fallback_email = (
+            name.strip()[:100],
+            starts_at,
+            fallback_email,
+        )
+        errors = _rota_validate(locked, members, fallback_email)
+        if errors:
+            raise ValidationError(errors)
+        locked.save()
+        if before_members != [m.pk for m in members]:
+            locked.members.all().delete()
+            RotaMember.objects.bulk_create(
+                RotaMember(rota=locked, user=user, position=i) for i, user in enumerate(members)
+            )
+        audit_record(
+            action=AuditAction.MONITORING_CONFIG,
+            actor=actor,
+            target=locked,
+            request=request,
+            changes={
+                "rota": locked.name,
+                "starts_at": starts_at.isoformat(),
+                "members": [before_members, [m.pk for m in members]],
+            },
+        )
+    return locked
+
+
+def rota_delete(*, actor: User, rota: OnCallRota, request: HttpRequest | None = None) -> None:
+    """The services it called fall back to their channels (their rota becomes empty)."""
+    _require_admin(actor)
+    _delete_audited(actor=actor, target=rota, name=rota.name, request=request)
 
 
 def rota_override_add(
@@ -446,10 +603,13 @@ def rota_override_add(
     starts_at: datetime,
     ends_at: datetime,
     reason: str = "",
+    request: HttpRequest | None = None,
 ) -> OnCallOverride:
     _require_admin(actor)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The end comes after the start.")})
+    if not is_staff(user):
+        raise ValidationError({"user": _("Only active members of the IT staff can be on call.")})
     with transaction.atomic():
         override = OnCallOverride.objects.create(
             rota=rota, user=user, starts_at=starts_at, ends_at=ends_at, reason=reason[:200]
@@ -458,9 +618,45 @@ def rota_override_add(
             action=AuditAction.MONITORING_CONFIG,
             actor=actor,
             target=rota,
+            request=request,
             changes={"override": [user.pk, starts_at.isoformat(), ends_at.isoformat()]},
         )
     return override
+
+
+def rota_override_remove(
+    *, actor: User, override: OnCallOverride, request: HttpRequest | None = None
+) -> None:
+    _require_admin(actor)
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.MONITORING_CONFIG,
+            actor=actor,
+            target=override.rota,
+            request=request,
+            changes={
+                "override_removed": [
+                    override.user_id,
+                    override.starts_at.isoformat(),
+                    override.ends_at.isoformat(),
+                ]
+            },
+        )
+        override.delete()
+
+
+def _maintenance_validate(
+    title: str, services: list[Service], starts_at: datetime, ends_at: datetime
+) -> None:
+    errors = {}
+    if not title.strip():
+        errors["title"] = _("Give the maintenance a title.")
+    if ends_at <= starts_at:
+        errors["ends_at"] = _("The end comes after the start.")
+    if not services:
+        errors["services"] = _("Choose at least one service.")
+    if errors:
+        raise ValidationError(errors)
 
 
 def maintenance_create(
@@ -473,16 +669,10 @@ def maintenance_create(
     description: str = "",
     request: HttpRequest | None = None,
 ) -> Maintenance:
+    """Announce a window: the status pages show it, alerts of its services are held back,
+    and the subscribers are mailed (now, and when it starts)."""
     _require_admin(actor)
-    errors = {}
-    if not title.strip():
-        errors["title"] = _("Give the maintenance a title.")
-    if ends_at <= starts_at:
-        errors["ends_at"] = _("The end comes after the start.")
-    if not services:
-        errors["services"] = _("Choose at least one service.")
-    if errors:
-        raise ValidationError(errors)
+    _maintenance_validate(title, services, starts_at, ends_at)
     with transaction.atomic():
         maintenance = Maintenance.objects.create(
             title=title.strip()[:200],
@@ -499,7 +689,52 @@ def maintenance_create(
             request=request,
             changes={"maintenance": [starts_at.isoformat(), ends_at.isoformat()]},
         )
+        now = timezone.now()
+        event = "started" if starts_at <= now else "planned"
+        maintenance_announce(maintenance=maintenance, event=event, at=now)
     return maintenance
+
+
+def maintenance_update(
+    *,
+    actor: User,
+    maintenance: Maintenance,
+    title: str,
+    services: list[Service],
+    starts_at: datetime,
+    ends_at: datetime,
+    description: str = "",
+    request: HttpRequest | None = None,
+) -> Maintenance:
+    """Change a window (e.g. end it early or extend it). A window moved to a later start is
+    announced again when it starts."""
+    _require_admin(actor)
+    _maintenance_validate(title, services, starts_at, ends_at)
+    with transaction.atomic():
+        locked = Maintenance.objects.select_for_update().get(pk=maintenance.pk)
+        before = [locked.starts_at.isoformat(), locked.ends_at.isoformat()]
+        if starts_at > timezone.now():
+            locked.start_announced_at = None
+        locked.title = title.strip()[:200]
+        locked.description = description.strip()
+        locked.starts_at, locked.ends_at = starts_at, ends_at
+        locked.save()
+        locked.services.set(services)
+        audit_record(
+            action=AuditAction.MONITORING_CONFIG,
+            actor=actor,
+            target=locked,
+            request=request,
+            changes={"maintenance": [before, [starts_at.isoformat(), ends_at.isoformat()]]},
+        )
+    return locked
+
+
+def maintenance_delete(
+    *, actor: User, maintenance: Maintenance, request: HttpRequest | None = None
+) -> None:
+    _require_admin(actor)
+    _delete_audited(actor=actor, target=maintenance, name=maintenance.title, request=request)
 
 
 def remote_prober_create(*, actor: User, location: str) -> tuple[RemoteProber, str]:

@@ -15,14 +15,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from relais.core.services import email_enqueue
 from relais.monitoring.choices import (
     IncidentImpact,
     IncidentStatus,
     ServiceState,
     UpdateVisibility,
 )
-from relais.monitoring.models import Incident, IncidentUpdate, Service, Subscription
+from relais.monitoring.models import Incident, IncidentUpdate, Service
 from relais.monitoring.permissions import is_staff
 
 if TYPE_CHECKING:
@@ -98,6 +97,7 @@ def incident_resolve_auto(*, service: Service, at: datetime) -> Incident | None:
         _default_language_text(gettext_lazy("%(name)s works again."), name=service.name),
         status=IncidentStatus.RESOLVED,
     )
+    _major_ticket_resolve(incident, at=at)
     _subscribers_notify(incident, update)
     return incident
 
@@ -150,6 +150,41 @@ def _major_ticket_open(incident: Incident) -> None:
         return
     incident.ticket = ticket
     incident.save(update_fields=["ticket", "updated_at"])
+
+
+def _major_ticket_resolve(incident: Incident, *, at: datetime) -> None:
+    """The service works again: its major-incident ticket is resolved through the tickets
+    services (history entry, requesters told, the tickets of people who joined it resolved
+    with it), as the administrator who set the service up. A ticket an agent already
+    resolved, closed or cannot be resolved by them stays as it is."""
+    from relais.tickets import services as ticket_services
+    from relais.tickets.choices import OPEN_STATUSES, Channel, TicketStatus
+
+    ticket = incident.ticket
+    actor = incident.service.created_by
+    if ticket is None or ticket.status not in OPEN_STATUSES:
+        return
+    if actor is None or not actor.is_active:
+        logger.warning("major-incident ticket left open", extra={"incident": incident.pk})
+        return
+    resolution = _default_language_text(
+        gettext_lazy("Resolved by the service watch: %(name)s works again since %(at)s."),
+        name=incident.service.name,
+        at=timezone.localtime(at).strftime("%d/%m/%Y %H:%M"),
+    )
+    try:
+        with transaction.atomic():
+            ticket_services.ticket_update(
+                ticket=ticket,
+                actor=actor,
+                changes={"status": TicketStatus.RESOLVED, "resolution": resolution},
+                expected_version=None,
+                channel=Channel.MONITORING,
+            )
+    except (ValidationError, PermissionDenied):
+        logger.warning(
+            "could not resolve the major-incident ticket", extra={"incident": incident.pk}
+        )
 
 
 def incident_create(
@@ -238,22 +273,15 @@ def incident_join(*, actor: User, incident: Incident) -> Ticket:
 
 def _subscribers_notify(incident: Incident, update: IncidentUpdate | None) -> None:
     """Public updates of public services reach the confirmed subscribers."""
+    from relais.monitoring.services.subscriptions import subscribers_mail
+
     if update is None or not incident.service.is_public:
         return
     if update.visibility != UpdateVisibility.PUBLIC:
         return
-    from django.urls import reverse
-
-    page = settings.SITE_URL + reverse("monitoring:public")
-    for subscription in Subscription.objects.filter(confirmed_at__isnull=False).only(
-        "email", "token"
-    ):
-        unsubscribe = settings.SITE_URL + reverse(
-            "monitoring:unsubscribe", args=[subscription.token]
-        )
-        email_enqueue(
-            to=[subscription.email],
-            subject=f"[{incident.service.name}] {incident.title}",
-            text=f"{update.body}\n\n{page}\n\n{unsubscribe}",
-            headers={"List-Unsubscribe": f"<{unsubscribe}>"},
-        )
+    service, title = incident.service.name, incident.title
+    subscribers_mail(
+        template="monitoring/email/incident_update",
+        context={"service": service, "title": title, "body": update.body},
+        subject=lambda: f"[{service}] {title}",
+    )

@@ -117,10 +117,12 @@ def _insert_results(batch: list[ProbeResult], known: set[int], default_location:
             cursor.executemany(INSERT_RESULT_SQL, rows)
 
 
+# A result already stored (a remote prober sending its batch again) is kept once: the key is
+# (time, check, location). Both SQLite and PostgreSQL accept this clause.
 INSERT_RESULT_SQL = (
     "INSERT INTO monitoring_checkresult "
     "(check_id, at, state, latency_ms, http_status, error_code, detail, location) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
 )
 
 

@@ -1,5 +1,4 @@
-"""Screens of the service watch: staff and public status pages, services, incidents, alerts,
-the on-call rota and the administrators' configuration."""
+"""Status pages, services and checks, incidents, alerts and heartbeats."""
 
 from __future__ import annotations
 
@@ -14,67 +13,37 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from relais.core.permissions import deny
 from relais.monitoring import selectors, services
 from relais.monitoring.forms import (
-    AllowEntryForm,
-    ChannelForm,
     CheckForm,
     IncidentForm,
     IncidentUpdateForm,
     LinkTicketForm,
-    MaintenanceForm,
-    OverrideForm,
-    RemoteProberForm,
-    ServiceForm,
     SubscribeForm,
 )
 from relais.monitoring.models import (
     Alert,
-    AlertChannel,
-    AllowListEntry,
     Check,
-    OnCallRota,
-    RemoteProber,
     Service,
 )
 from relais.monitoring.permissions import (
     check_policy,
     incident_policy,
     is_admin,
-    is_staff,
     service_policy,
 )
-
-
-def _staff_only(request: HttpRequest) -> None:
-    if not is_staff(request.user):
-        deny(request.user)
-
-
-def _admin_only(request: HttpRequest) -> None:
-    if not is_admin(request.user):
-        deny(request.user)
-
-
-def _form_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+from relais.monitoring.views.common import form_errors, staff_only
 
 
 @login_required
 @require_GET
 def status(request: HttpRequest) -> HttpResponse:
-    _staff_only(request)
+    staff_only(request)
     board = selectors.status_board(public=False)
     return render(request, "monitoring/status.html", {**board, "is_admin": is_admin(request.user)})
 
@@ -146,9 +115,9 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.subscription_request(email=form.cleaned_data["email"])
+            services.subscription_request(email=form.cleaned_data["email"], language=get_language())
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             return render(request, "monitoring/subscribe.html", {"sent": True})
     return render(request, "monitoring/subscribe.html", {"form": form})
@@ -174,7 +143,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_GET
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
+    staff_only(request)
     service = service_policy.get_for(request.user, pk, "view")
     checks = list(service.checks.all())
     charts = [(check, selectors.chart_points(selectors.latency_series(check))) for check in checks]
@@ -240,7 +209,7 @@ def _check_form_view(request: HttpRequest, service: Service, check: Check | None
                     request=request,
                 )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("The check is saved."))
             return redirect("monitoring:service", pk=service.pk)
@@ -254,7 +223,7 @@ def _check_form_view(request: HttpRequest, service: Service, check: Check | None
 @login_required
 @require_http_methods(["GET", "POST"])
 def check_new(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
+    staff_only(request)
     service = service_policy.get_for(request.user, pk, "change")
     return _check_form_view(request, service, None)
 
@@ -262,7 +231,7 @@ def check_new(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def check_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
+    staff_only(request)
     check = check_policy.get_for(request.user, pk, "change")
     return _check_form_view(request, check.service, check)
 
@@ -270,7 +239,7 @@ def check_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
-    _staff_only(request)
+    staff_only(request)
     page = Paginator(selectors.incident_list(), 25).get_page(request.GET.get("page"))
     return render(request, "monitoring/incidents.html", {"page": page})
 
@@ -278,7 +247,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
+    staff_only(request)
     incident = incident_policy.get_for(request.user, pk, "view")
     link_form = LinkTicketForm(request.POST if request.POST.get("action") == "link" else None)
     form = IncidentUpdateForm(
@@ -322,7 +291,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     status=form.cleaned_data["status"],
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                form_errors(form, exc)
             else:
                 _public_cache_clear()
                 messages.success(request, _("The update is posted."))
@@ -359,7 +328,7 @@ def incident_affected(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def alert_ack(request: HttpRequest, token: str) -> HttpResponse:
-    _staff_only(request)
+    staff_only(request)
     alert = get_object_or_404(Alert.objects.select_related("incident__service"), ack_token=token)
     if request.method == "POST":
         services.alert_acknowledge(actor=request.user, alert=alert)  # type: ignore[arg-type]
@@ -370,153 +339,9 @@ def alert_ack(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rota(request: HttpRequest) -> HttpResponse:
-    """The team sees who is on duty; administrators add replacements (absences, holidays)."""
-    _staff_only(request)
-    form = OverrideForm(request.POST or None) if is_admin(request.user) else None
-    if request.method == "POST":
-        _admin_only(request)
-        if form is not None and form.is_valid():
-            try:
-                services.rota_override_add(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-            except ValidationError as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("The replacement is recorded."))
-                return redirect("monitoring:rota")
-    now = timezone.now()
-    rotas = [
-        (r, services.on_call(r, now), services.rota_schedule(r, now))
-        for r in OnCallRota.objects.prefetch_related("overrides__user")
-    ]
-    return render(request, "monitoring/rota.html", {"rotas": rotas, "form": form})
-
-
-def _service_data(form: ServiceForm) -> dict[str, Any]:
-    data = dict(form.cleaned_data)
-    group = data.pop("group")
-    data["group"] = services.group_get_or_create(actor=form.actor, name=group) if group else None
-    return data
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def configuration(request: HttpRequest) -> HttpResponse:
-    """Administrators: services, the allow-list of targets, maintenance windows, alert
-    channels and remote probers."""
-    _admin_only(request)
-    action = request.POST.get("action", "")
-    user: Any = request.user
-
-    def bound(name: str, form_class: Any) -> Any:
-        return form_class(request.POST if action == name else None, prefix=name)
-
-    forms_by_action = {
-        "allow": bound("allow", AllowEntryForm),
-        "maintenance": bound("maintenance", MaintenanceForm),
-        "service": bound("service", ServiceForm),
-        "channel": bound("channel", ChannelForm),
-        "prober": bound("prober", RemoteProberForm),
-    }
-    forms_by_action["service"].actor = user
-    context: dict[str, Any] = {}
-    if request.method == "POST":
-        form = forms_by_action.get(action)
-        try:
-            if action == "disallow":
-                entry = get_object_or_404(AllowListEntry, pk=request.POST.get("entry"))
-                services.allow_entry_remove(actor=user, entry=entry, request=request)
-                messages.success(request, _("The allow-list is updated."))
-                return redirect("monitoring:configuration")
-            if form is not None and form.is_valid():
-                data = form.cleaned_data
-                if action == "allow":
-                    services.allow_entry_add(actor=user, request=request, **data)
-                    messages.success(request, _("The allow-list is updated."))
-                elif action == "maintenance":
-                    services.maintenance_create(
-                        actor=user,
-                        title=data["title"],
-                        services=list(data["services"]),
-                        starts_at=data["starts_at"],
-                        ends_at=data["ends_at"],
-                        description=data["description"],
-                        request=request,
-                    )
-                    messages.success(request, _("The maintenance window is announced."))
-                elif action == "service":
-                    service = services.service_create(
-                        actor=user, data=_service_data(form), request=request
-                    )
-                    messages.success(request, _("The service is created."))
-                    return redirect("monitoring:service", pk=service.pk)
-                elif action == "channel":
-                    services.channel_create(actor=user, request=request, **data)
-                    messages.success(request, _("The alert channel is added."))
-                elif action == "prober":
-                    prober, token = services.remote_prober_create(
-                        actor=user, location=data["location"]
-                    )
-                    # Shown once, in this response only: it is stored hashed.
-                    context["new_prober"] = (prober, token)
-                if "new_prober" not in context:
-                    return redirect("monitoring:configuration")
-        except ValidationError as exc:
-            if form is not None:
-                _form_errors(form, exc)
-    return render(
-        request,
-        "monitoring/configuration.html",
-        {
-            **context,
-            **{f"{name}_form": form for name, form in forms_by_action.items()},
-            "entries": AllowListEntry.objects.all()[:500],
-            "services": Service.objects.order_by("name")[:500],
-            "channels": AlertChannel.objects.all()[:100],
-            "probers": RemoteProber.objects.all()[:100],
-        },
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
-    service = service_policy.get_for(request.user, pk, "change")
-    initial = {
-        "name": service.name,
-        "group": service.group.name if service.group else "",
-        "description": service.description,
-        "is_public": service.is_public,
-        "locations_required": service.locations_required,
-        "rota": service.rota_id,
-        "ticket_category": service.ticket_category_id,
-        "escalation_minutes": service.escalation_minutes,
-        "reminder_minutes": service.reminder_minutes,
-    }
-    form = ServiceForm(request.POST or None, initial=initial)
-    form.actor = request.user
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.service_update(
-                actor=request.user,  # type: ignore[arg-type]
-                service=service,
-                data=_service_data(form),
-                request=request,
-            )
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, _("The service is saved."))
-            return redirect("monitoring:service", pk=service.pk)
-    return render(request, "monitoring/service_form.html", {"form": form, "service": service})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
 def incident_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff declare an incident the probes did not see."""
-    _staff_only(request)
+    staff_only(request)
     service = service_policy.get_for(request.user, pk, "view")
     form = IncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -527,7 +352,7 @@ def incident_new(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             _public_cache_clear()
             return redirect("monitoring:incident", pk=incident.pk)
