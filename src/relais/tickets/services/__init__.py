@@ -1,7 +1,7 @@
 """Ticket services. Every write on tickets goes through these functions."""
 
 from relais.tickets.services.clock import sla_watch
-from relais.tickets.services.facts import ticket_facts_rebuild
+from relais.tickets.services.facts import ticket_facts_fill_missing, ticket_facts_rebuild
 from relais.tickets.services.lifecycle import (
     ConflictError,
     TicketDraft,
@@ -40,6 +40,7 @@ __all__ = [
     "ticket_anonymise",
     "ticket_close",
     "ticket_delivery_failed",
+    "ticket_facts_fill_missing",
     "ticket_facts_rebuild",
     "ticket_flag_major",
     "ticket_join_major",

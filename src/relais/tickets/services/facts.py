@@ -117,6 +117,21 @@ def _fact_rows(tickets: Iterable[dict[str, Any]]) -> list[TicketFact]:
     return rows
 
 
+def ticket_facts_fill_missing(*, batch: int = 5000) -> int:
+    """Write the facts of tickets that have none (tickets from before the reports existed, or
+    loaded in bulk); the nightly job and `relais run` call it, so an upgrade needs no step."""
+    written = 0
+    while True:
+        missing = list(
+            Ticket.objects.filter(fact__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not missing:
+            return written
+        written += ticket_facts_rebuild(ticket_ids=missing, batch=batch)
+
+
 def ticket_facts_rebuild(*, ticket_ids: list[int] | None = None, batch: int = 5000) -> int:
     """Recompute fact rows from the tickets (all of them, or the given ones). Returns the
     number of rows written."""

@@ -124,6 +124,22 @@ def _secrets_key() -> Result:
     return OK, "stored passwords sealed with RELAIS_SECRETS_KEY"
 
 
+def _report_facts() -> Result:
+    from django.apps import apps
+
+    ticket = apps.get_model("tickets", "Ticket")
+    try:
+        missing = ticket.objects.filter(fact__isnull=True).count()
+    except Exception:  # the database check above says why
+        return WARN, "reports: not checked (no database)"
+    if missing:
+        return WARN, (
+            f"reports: {missing} ticket(s) without facts (the nightly job fills them; or run "
+            "`relais reports-rebuild --missing` now)"
+        )
+    return OK, "reports: every ticket has its facts"
+
+
 CHECKS: list[Callable[[], Result]] = [
     _mode,
     _django,
@@ -134,6 +150,7 @@ CHECKS: list[Callable[[], Result]] = [
     _mail,
     _backup_tools,
     _secrets_key,
+    _report_facts,
 ]
 
 

@@ -3,6 +3,7 @@ background worker and prober; Ctrl-C stops every process it started."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -39,6 +40,8 @@ class Command(BaseCommand):
             self.stdout.write("First start: seeding demo data (takes a few seconds)…")
             for line in demo.seed():
                 self.stdout.write(f"  {line}")
+        # Tickets from before an upgrade that added the reports get their facts now.
+        call_command("reports-rebuild", "--missing", verbosity=0, stdout=io.StringIO())
 
         env = os.environ.copy()
         env.setdefault("DJANGO_SETTINGS_MODULE", "relais.settings")
