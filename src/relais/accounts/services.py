@@ -95,6 +95,19 @@ PROFILE_FIELDS = ("display_name", "phone", "language")
 ADMIN_FIELDS = (*PROFILE_FIELDS, "org_unit", "site", "role")
 
 
+def service_account(*, email: str, display_name: str, active: bool) -> User:
+    """An account Relais files things under (mail from people without one, anonymised
+    tickets): created on first use, never able to log in (unusable password)."""
+    user, created = User.objects.get_or_create(
+        email=email,
+        defaults={"display_name": display_name, "role": Role.COLLABORATOR, "is_active": active},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
 def user_update(
     *,
     user: User,

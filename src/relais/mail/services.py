@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from relais.accounts.choices import Role
 from relais.accounts.models import User
+from relais.accounts.services import service_account
 from relais.core.choices import AuditAction
 from relais.core.files import (
     SNIFF_BYTES,
@@ -228,18 +229,9 @@ def raw_sweep_orphans(*, older_than: timedelta) -> int:
 
 def system_user() -> User:
     """The account that files mail from people without one (they are the ticket's contact)."""
-    user, _created = User.objects.get_or_create(
-        email=SYSTEM_USER_EMAIL,
-        defaults={
-            "display_name": "Messagerie (expéditeur sans compte)",
-            "role": Role.COLLABORATOR,
-            "is_active": True,
-        },
+    return service_account(
+        email=SYSTEM_USER_EMAIL, display_name="Messagerie (expéditeur sans compte)", active=True
     )
-    if _created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
 
 
 def default_category() -> Category:

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from relais.accounts.choices import Role
 from relais.accounts.models import User
+from relais.accounts.services import service_account
 from relais.tickets.choices import TicketStatus
 from relais.tickets.models import Attachment, Satisfaction, Ticket, TicketEvent, TicketMessage
 from relais.tickets.signals import ticket_anonymised
@@ -33,18 +33,7 @@ PERSONAL_EVENT_FIELDS = (
 
 def anonymous_requester() -> User:
     """The account anonymised tickets are filed under (inactive, cannot log in)."""
-    user, created = User.objects.get_or_create(
-        email=ANONYMOUS_EMAIL,
-        defaults={
-            "display_name": "Demandeur anonymisé",
-            "role": Role.COLLABORATOR,
-            "is_active": False,
-        },
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
+    return service_account(email=ANONYMOUS_EMAIL, display_name="Demandeur anonymisé", active=False)
 
 
 def ticket_anonymise(ticket: Ticket, *, now: datetime | None = None) -> bool:
