@@ -15,6 +15,7 @@ from bench import (
     http_baseline,
     mail,
     monitoring,
+    pages,
     reports,
     search,
     tickets,
@@ -23,6 +24,7 @@ from bench import (
 BENCHMARKS = {
     "http-baseline": http_baseline.main,
     "tickets": tickets.main,
+    "pages": pages.main,
     "search": search.main,
     "community": community.main,
     "mail": mail.main,
