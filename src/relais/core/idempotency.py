@@ -84,7 +84,11 @@ class IdempotencyMiddleware:
                 if response.status_code >= 500:
                     transaction.set_rollback(True)  # a failed request leaves nothing behind
                     return response
-                if response.status_code >= 300 or len(response.content) > MAX_STORED_BODY:
+                if (
+                    response.status_code >= 300
+                    or response.streaming  # a body that cannot be kept cannot be replayed
+                    or len(response.content) > MAX_STORED_BODY
+                ):
                     # Refused (nothing to protect): the key stays free for a corrected retry.
                     row.delete()
                     return response
