@@ -26,17 +26,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--logins", type=int, default=50)
     args = parser.parse_args(argv)
 
-    from tests.slapd import (
-        AD_ACTIVE_FILTER,
-        GROUPS,
-        NAMED,
-        PEOPLE,
-        SERVICE_DN,
-        SERVICE_PASSWORD,
-        Slapd,
-        generated_people,
-        slapd_available,
-    )
+    from tests.slapd import NAMED, Slapd, configure_relais, generated_people, slapd_available
 
     if not slapd_available():
         print("slapd is not installed (run scripts/test-services.sh)")
@@ -51,21 +41,7 @@ def main(argv: list[str]) -> int:
 
     from django.conf import settings
 
-    settings.LDAP_URIS = [slapd.uri]
-    settings.LDAP_ENABLED = True
-    settings.LDAP_BIND_DN = SERVICE_DN
-    settings.LDAP_BIND_PASSWORD = SERVICE_PASSWORD
-    settings.LDAP_USER_BASE = PEOPLE
-    settings.LDAP_USER_FILTER = f"(&(sAMAccountName=%(user)s){AD_ACTIVE_FILTER})"
-    settings.LDAP_SYNC_FILTER = f"(&(objectClass=inetOrgPerson){AD_ACTIVE_FILTER})"
-    settings.LDAP_GROUP_BASE = GROUPS
-    settings.LDAP_GROUP_FILTER = "(objectClass=groupOfNames)"
-    settings.LDAP_PAGE_SIZE = 500
-    settings.LDAP_ROLE_GROUPS = {
-        "admin": [f"cn=relais-admins,{GROUPS}"],
-        "supervisor": [f"cn=relais-supervisors,{GROUPS}"],
-        "agent": [f"cn=relais-agents,{GROUPS}"],
-    }
+    configure_relais(settings, slapd, page_size=500)
     from relais.accounts.directory import DirectoryBackend, sync
 
     results: dict[str, object] = {

@@ -24,6 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ldap
 import ldap.ldapobject
@@ -285,3 +286,23 @@ rootpw {ROOT_PASSWORD}
 
     def enable(self, login: str) -> None:
         self.set_attribute(login, "userAccountControl", str(ENABLED))
+
+
+def configure_relais(settings: Any, slapd: Slapd, *, page_size: int) -> None:
+    """Point Relais at this directory, as an administrator would through the environment
+    (the tests' `directory` fixture and `python -m bench accounts`)."""
+    settings.LDAP_URIS = [slapd.uri]
+    settings.LDAP_ENABLED = True
+    settings.LDAP_BIND_DN = SERVICE_DN
+    settings.LDAP_BIND_PASSWORD = SERVICE_PASSWORD
+    settings.LDAP_USER_BASE = PEOPLE
+    settings.LDAP_USER_FILTER = f"(&(sAMAccountName=%(user)s){AD_ACTIVE_FILTER})"
+    settings.LDAP_SYNC_FILTER = f"(&(objectClass=inetOrgPerson){AD_ACTIVE_FILTER})"
+    settings.LDAP_GROUP_BASE = GROUPS
+    settings.LDAP_GROUP_FILTER = "(objectClass=groupOfNames)"
+    settings.LDAP_PAGE_SIZE = page_size
+    settings.LDAP_ROLE_GROUPS = {
+        "admin": [f"cn=relais-admins,{GROUPS}"],
+        "supervisor": [f"cn=relais-supervisors,{GROUPS}"],
+        "agent": [f"cn=relais-agents,{GROUPS}"],
+    }
