@@ -4,7 +4,8 @@
 Seeds N tickets (5 replies each, as `bench tickets` does) in its own instance the first time
 (`--reseed` to start again), then calls the agent queue page, the API list, a ticket page and
 ticket creation through Django's test client in this process: median wall time and CPU over
-30 calls after warm-up, and the number of queries. `--profile` writes a cProfile listing per
+30 calls after warm-up, and the number of queries; each operation's SQL goes to
+var/bench/pages-<database>-<operation>-queries.sql. `--profile` writes a cProfile listing per
 operation under var/bench/. Under 16 concurrent clients on 2 cores, latency ≈ 16 × this CPU / 2:
 this is the figure to lower for issue 3's targets.
 """
@@ -89,6 +90,8 @@ def measure(profile: bool, database: str) -> dict[str, dict[str, float]]:
         executed: list[str] = []
         with connection.execute_wrapper(partial(_count, executed)):
             operation()
+        slug = name.split(" (")[0].replace(" ", "-")
+        (out / f"pages-{database}-{slug}-queries.sql").write_text(";\n\n".join(executed) + "\n")
         walls, cpus = [], []
         for _ in range(30):
             w0, c0 = time.perf_counter(), time.process_time()
@@ -107,7 +110,6 @@ def measure(profile: bool, database: str) -> dict[str, dict[str, float]]:
             for _ in range(30):
                 operation()
             profiler.disable()
-            slug = name.split(" (")[0].replace(" ", "-")
             with (out / f"pages-{database}-{slug}.txt").open("w") as handle:
                 pstats.Stats(profiler, stream=handle).sort_stats("cumulative").print_stats(80)
     return results

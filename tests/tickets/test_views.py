@@ -198,6 +198,7 @@ def test_page_query_counts_do_not_grow_with_rows(
         ("portal", requester_client, reverse("tickets:portal")),
         ("api", agent_client, "/api/v1/tickets?queue=all"),
     ):
+        c.get(url)  # warm again: cached choice lists live 60 s, a slow machine outlasts that
         with django_assert_max_num_queries(limits[label]):
             assert c.get(url).status_code == 200
     assert max(limits.values()) <= 15
@@ -210,7 +211,7 @@ def test_ticket_page_query_count_is_bounded(ticket, team_agent, django_assert_ma
         )
     c = client(team_agent)
     c.get(reverse("tickets:detail", args=[ticket.reference]))
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(16):
         response = c.get(reverse("tickets:detail", args=[ticket.reference]))
     assert response.status_code == 200
 

@@ -10,7 +10,14 @@ from relais.accounts.models import Team, User
 from relais.tickets import permissions
 from relais.tickets.choices import OPEN_STATUSES, MessageKind
 from relais.tickets.filters import Queue, apply_filters
-from relais.tickets.models import Attachment, Category, Ticket, TicketEvent, TicketMessage
+from relais.tickets.models import (
+    Attachment,
+    Category,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TicketMessage,
+)
 
 # The columns a list shows (queue page and API list): loading whole rows costs more than the
 # query itself at volume.
@@ -90,7 +97,13 @@ def ticket_detail(*, viewer: Any, reference: str) -> Ticket:
     # cheaper than planning the visibility OR into a join. The joins are kept to the rows
     # every page shows; the others are one primary-key lookup each, when shown.
     ticket = (
-        Ticket.objects.select_related("category", "requester", "assignee", "team")
+        Ticket.objects.select_related(
+            "category__parent",
+            "requester__org_unit",
+            "requester__site",
+            "assignee",
+            "team",
+        )
         .filter(reference=reference)
         .first()
     )
@@ -109,6 +122,42 @@ def ticket_messages(*, viewer: Any, ticket: Ticket) -> QuerySet[TicketMessage]:
         .defer("inbound_mail__original_text", "inbound_mail__original_html")
         .prefetch_related(Prefetch("attachments", queryset=visible_attachments))
     )
+
+
+def ticket_thread(*, viewer: Any, ticket: Ticket) -> tuple[list[TicketMessage], list[Attachment]]:
+    """The ticket page's conversation in two queries: the messages the viewer may see, each
+    with its visible attachments in `shown_attachments`, and the attachments of the opening
+    message. The caller has already checked that the viewer sees the ticket."""
+    thread = list(
+        permissions.messages.scope_for_ticket(viewer, ticket)
+        .select_related("author", "inbound_mail")
+        .defer("inbound_mail__original_text", "inbound_mail__original_html")
+    )
+    by_message: dict[int, TicketMessage] = {}
+    for message in thread:
+        message.shown_attachments = []  # type: ignore[attr-defined]
+        by_message[message.pk] = message
+    files = Attachment.objects.filter(ticket=ticket).order_by("created_at", "id")
+    if not permissions.is_desk(viewer):
+        files = files.filter(is_internal=False)
+    opening: list[Attachment] = []
+    for attachment in files:
+        if attachment.message_id is None:
+            opening.append(attachment)
+        elif attachment.message_id in by_message:
+            by_message[attachment.message_id].shown_attachments.append(attachment)  # type: ignore[attr-defined]
+    return thread, opening
+
+
+def ticket_links(*, ticket: Ticket) -> list[TicketLink]:
+    """Links from and to the ticket in one query, outgoing first."""
+    links = list(
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
+        .select_related("source", "target")
+        .only("kind", "source__reference", "target__reference")
+        .order_by("created_at", "id")
+    )
+    return sorted(links, key=lambda link: link.source_id != ticket.pk)
 
 
 def ticket_attachments(*, viewer: Any, ticket: Ticket) -> QuerySet[Attachment]:

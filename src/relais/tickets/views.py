@@ -36,7 +36,6 @@ from relais.tickets.models import (
     Category,
     NotificationPreference,
     SavedView,
-    TicketLink,
 )
 
 PAGE_SIZE = 25
@@ -165,15 +164,12 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def _detail_context(user: User, ticket: Any, **extra: Any) -> dict[str, Any]:
     policy = permissions.tickets
     works_on = permissions.is_desk(user) and policy.works_on(user, ticket)
+    thread, opening_attachments = selectors.ticket_thread(viewer=user, ticket=ticket)
     context: dict[str, Any] = {
         "ticket": ticket,
-        "thread": list(selectors.ticket_messages(viewer=user, ticket=ticket)),
+        "thread": thread,
         "opening_mail": mail_selectors.opening_mail(ticket),
-        "opening_attachments": [
-            a
-            for a in selectors.ticket_attachments(viewer=user, ticket=ticket)
-            if a.message_id is None
-        ],
+        "opening_attachments": opening_attachments,
         "history": list(selectors.ticket_history(viewer=user, ticket=ticket)),
         "works_on": works_on,
         "can_reply": policy.can(user, "reply", ticket),
@@ -211,9 +207,7 @@ def _detail_context(user: User, ticket: Any, **extra: Any) -> dict[str, Any]:
         context["children_count"] = ticket.children.count() if ticket.is_major else 0
         context["can_merge"] = policy.can(user, "merge", ticket)
         context["watchers"] = list(ticket.watchers.only("display_name", "email"))
-        context["links"] = list(
-            TicketLink.objects.filter(source=ticket).select_related("target")
-        ) + list(TicketLink.objects.filter(target=ticket).select_related("source"))
+        context["links"] = selectors.ticket_links(ticket=ticket)
         context["link_kinds"] = LinkKind.choices
     context.update(extra)
     return context
