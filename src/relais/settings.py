@@ -137,6 +137,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "relais.core.idempotency.IdempotencyMiddleware",
+    "relais.tickets.config.RequestScopeMiddleware",
 ]
 
 ROOT_URLCONF = "relais.urls"

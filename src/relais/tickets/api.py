@@ -13,6 +13,7 @@ from relais.accounts.selectors import current_user
 from relais.core.api import ApiError, ErrorOut, Page
 from relais.tickets import permissions, selectors, services
 from relais.tickets.choices import Channel, Level, LinkKind, Priority, TicketStatus, TicketType
+from relais.tickets.config import desk_config
 from relais.tickets.filters import ORDERINGS, TicketFilterForm
 from relais.tickets.models import Category, Satisfaction, Ticket, TicketLink
 
@@ -116,7 +117,7 @@ class SummaryPage(Page):
         self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
     ) -> dict[str, Any]:
         page = super().paginate_queryset(queryset, pagination, request, **params)
-        page["items"] = [_summary(ticket) for ticket in page["items"]]
+        page["items"] = [_summary(t) for t in selectors.with_list_relations(page["items"])]
         return page
 
 
@@ -259,8 +260,8 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> Any:
 @router.post("/tickets", response={201: TicketDetailOut, 400: ErrorOut, 403: ErrorOut})
 def create_ticket(request: HttpRequest, payload: TicketIn) -> Status:
     user = _user(request)
-    category = Category.objects.filter(pk=payload.category_id, is_active=True).first()
-    if category is None:
+    category = desk_config().categories.get(payload.category_id)
+    if category is None or not category.is_active:
         raise ValidationError({"category_id": "Unknown category."})
     requester: User | None = user
     if payload.requester_id is not None and payload.requester_id != user.pk:

@@ -55,11 +55,14 @@ def sees_everything(user: Any) -> bool:
 
 
 def team_ids(user: Any) -> frozenset[int]:
-    """The user's teams, looked up once per request (cached on the user object)."""
+    """The user's teams, from the desk's reference data (which any membership change renews),
+    once per request (cached on the user object)."""
     cached = getattr(user, "_relais_team_ids", None)
     if cached is None:
+        from relais.tickets.config import desk_config
+
         cached = (
-            frozenset(user.teams.values_list("pk", flat=True))
+            desk_config().memberships.get(user.pk, frozenset())
             if is_active_user(user)
             else frozenset()
         )

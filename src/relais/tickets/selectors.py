@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from relais.accounts.models import Team, User
+from relais.accounts.models import User
 from relais.tickets import permissions
 from relais.tickets.choices import OPEN_STATUSES, MessageKind
 from relais.tickets.filters import Queue, apply_filters
@@ -60,14 +60,37 @@ def ticket_list(*, viewer: Any, filters: dict[str, Any]) -> QuerySet[Ticket]:
         base = Ticket.objects.all()
     else:
         base = permissions.tickets.scope(viewer)
-    qs = base.only(*LIST_FIELDS).prefetch_related(
-        Prefetch("category", queryset=Category.objects.select_related("parent")),
-        Prefetch("requester", queryset=User.objects.only("display_name")),
-        Prefetch("assignee", queryset=User.objects.only("display_name")),
-        Prefetch("team", queryset=Team.objects.only("name")),
-        Prefetch("parent", queryset=Ticket.objects.only("reference")),
-    )
+    # What a row shows of related rows is attached to the page by `with_list_relations`.
+    qs = base.only(*LIST_FIELDS)
     return apply_filters(qs, filters, viewer)
+
+
+def with_list_relations(tickets: Any) -> list[Ticket]:
+    """A page of `ticket_list` with what its rows show: the requester's and the assignee's
+    names in one query, the category (with its parent) and the team from the desk's
+    reference data, which every process keeps in memory (`tickets.config`)."""
+    from relais.tickets.config import desk_config
+
+    page = list(tickets)
+    people_ids = {t.requester_id for t in page} | {t.assignee_id for t in page if t.assignee_id}
+    people = (
+        {u.pk: u for u in User.objects.filter(pk__in=people_ids).only("display_name")}
+        if people_ids
+        else {}
+    )
+    config = desk_config()
+    for ticket in page:
+        Ticket.requester.field.set_cached_value(ticket, people.get(ticket.requester_id))
+        Ticket.assignee.field.set_cached_value(
+            ticket, people.get(ticket.assignee_id) if ticket.assignee_id else None
+        )
+        category = config.categories.get(ticket.category_id)
+        if category is not None:
+            Ticket.category.field.set_cached_value(ticket, category)
+        Ticket.team.field.set_cached_value(
+            ticket, config.teams.get(ticket.team_id) if ticket.team_id else None
+        )
+    return page
 
 
 def portal_tickets(*, viewer: Any, open_only: bool | None = None) -> QuerySet[Ticket]:

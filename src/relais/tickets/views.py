@@ -463,7 +463,7 @@ def _queue_rows(page: Any) -> list[dict[str, Any]]:
     detail_prefix = reverse("tickets:detail", args=["REF"]).removesuffix("REF/")
     statuses = dict(TicketStatus.choices)
     rows = []
-    for ticket in page:
+    for ticket in selectors.with_list_relations(page):
         due = ticket.resolution_due
         rows.append(
             {
