@@ -67,3 +67,39 @@ def test_round_robin_turns_do_not_discard_the_snapshot(
     config = desk_config()
     assert open_ticket(requester, vpn_category).assignee == team_agent
     assert desk_config() is config
+
+
+def test_leaving_a_team_closes_its_tickets_at_the_next_request(
+    ticket, team_agent, vpn_team
+) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+    from django.urls import reverse
+
+    page = reverse("tickets:detail", args=[ticket.reference])
+    agent = Client()
+    agent.force_login(team_agent)
+    assert agent.get(page).status_code == 200
+    assert ticket.reference in agent.get(reverse("tickets:queue") + "?queue=team").content.decode()
+    vpn_team.members.remove(team_agent)
+    assert agent.get(page).status_code == 404
+    assert (
+        ticket.reference not in agent.get(reverse("tickets:queue") + "?queue=all").content.decode()
+    )
+    vpn_team.members.add(team_agent)
+    assert agent.get(page).status_code == 200
+
+
+def test_a_renamed_team_and_category_show_in_lists(ticket, team_agent, vpn_team) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    agent = Client()
+    agent.force_login(team_agent)
+    agent.get("/api/v1/tickets?queue=team")  # the snapshot is taken
+    vpn_team.name = "Réseau et accès distants"
+    vpn_team.save()
+    category = ticket.category
+    category.name = "Accès distant"
+    category.save()
+    row = agent.get("/api/v1/tickets?queue=team").json()["items"][0]
+    assert row["category_name"].endswith("Accès distant")
+    assert "Réseau et accès distants" in agent.get("/guichet/?queue=team").content.decode()
