@@ -245,7 +245,7 @@ def seed(
             responded = created + timedelta(hours=2) if status != "new" else None
             resolved = created + timedelta(days=1) if done else None
             # Seven digits: never one the service hands out (six), whatever is seeded first.
-            reference = f"INC-{created.year}-{number + 1:07d}"
+            reference = f"INC-{created.year}-{first_id + number:07d}"
             category = rng.choice(categories)
             if text is None:
                 title, description = rng.choice(TITLES), "Description du problème rencontré."
