@@ -13,6 +13,7 @@ from bench import (
     assets,
     community,
     http_baseline,
+    load,
     mail,
     monitoring,
     pages,
@@ -32,6 +33,7 @@ BENCHMARKS = {
     "monitoring": monitoring.main,
     "accounts": accounts.main,
     "reports": reports.main,
+    "load": load.main,
 }
 
 

@@ -19,7 +19,15 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bench.http_baseline import percentile
-from bench.tickets import bench_environment, django_setup, fresh_instance, relais
+from bench.tickets import (
+    ENTRY_COLUMNS,
+    TicketEntries,
+    bench_environment,
+    django_setup,
+    entries_copy,
+    fresh_instance,
+    relais,
+)
 
 # Ticket text is composed from these pieces: a realistic spread of common and rare words.
 SUBJECTS = [
@@ -148,7 +156,6 @@ def seed_tickets(count: int, database: str) -> float:
     from django.db import connection
 
     from relais.accounts.models import Team, User
-    from relais.search import analysis
     from relais.tickets.models import Category
 
     rng = random.Random(11)
@@ -165,18 +172,7 @@ def seed_tickets(count: int, database: str) -> float:
         "created_at", "updated_at", "resolution", "reopen_count", "first_response_breached",
         "resolution_breached", "sla_warned",
     ]  # fmt: skip
-    entry_columns = [
-        "kind", "object_id", "audience", "category_id", "title", "text", "url", "terms_title",
-        "terms_tags", "terms_body", "length_title", "length_tags", "length_body", "owners",
-        "updated_at",
-    ]  # fmt: skip
-    analysed: dict[str, list[str]] = {}
-
-    def terms(text: str) -> list[str]:
-        found = analysed.get(text)
-        if found is None:
-            found = analysed[text] = analysis.analyse(text)
-        return found
+    entries = TicketEntries()
 
     def rows():  # type: ignore[no-untyped-def]
         for index in range(1, count + 1):
@@ -191,35 +187,23 @@ def seed_tickets(count: int, database: str) -> float:
                 rng.choice(teams), rng.choice(agents), False, 1, created, created, "", 0,
                 False, False, False,
             ]  # fmt: skip
-            title_terms = analysis.analyse(reference) + terms(title)
-            body_terms = [t for sentence in description.split(".") for t in terms(sentence)]
-            entry = [
-                "ticket", index, "private", category, f"{reference} · {title}", description,
-                f"/demandes/{reference}/", " ".join(title_terms), "", " ".join(body_terms),
-                len(title_terms), 0, len(body_terms), str(requester), created,
-            ]  # fmt: skip
+            entry = entries.entry(
+                index, reference, title, description, category, requester, created
+            )
             yield ticket, entry
 
     with connection.cursor() as cursor:
         if database == "postgres":
             raw = cursor.cursor
             raw.execute("SET statement_timeout = 0")
-            # Bulk load without the GIN indexes, then build them once.
-            raw.execute("DROP INDEX search_entry_ticket_gin")
-            entries: list[list[object]] = []
-            with raw.copy(f"COPY tickets_ticket ({', '.join(ticket_columns)}) FROM STDIN") as copy:
+            # Bulk load without the GIN index, then build it once.
+            with (
+                entries_copy(raw) as entry_copy,
+                raw.copy(f"COPY tickets_ticket ({', '.join(ticket_columns)}) FROM STDIN") as copy,
+            ):
                 for ticket, entry in rows():
                     copy.write_row(ticket)
-                    entries.append(entry)
-            with raw.copy(
-                f"COPY search_searchentry ({', '.join(entry_columns)}) FROM STDIN"
-            ) as copy:
-                for entry in entries:
-                    copy.write_row(entry)
-            raw.execute(  # as in migration 0006
-                "CREATE INDEX search_entry_ticket_gin ON search_searchentry "
-                "USING gin (tsv, (string_to_array(owners, ' ')::bigint[])) WHERE kind = 'ticket'"
-            )
+                    entry_copy.write_row(entry)
             # VACUUM too: a bulk load leaves the visibility map empty, so counts cannot be
             # answered from the indexes alone until autovacuum passes (queue page 194 → 30 ms).
             raw.execute("VACUUM ANALYZE")
@@ -229,8 +213,8 @@ def seed_tickets(count: int, database: str) -> float:
                 f"VALUES ({', '.join(['%s'] * len(ticket_columns))})"
             )
             entry_sql = (
-                f"INSERT INTO search_searchentry ({', '.join(entry_columns)}) "  # noqa: S608
-                f"VALUES ({', '.join(['%s'] * len(entry_columns))})"
+                f"INSERT INTO search_searchentry ({', '.join(ENTRY_COLUMNS)}) "  # noqa: S608
+                f"VALUES ({', '.join(['%s'] * len(ENTRY_COLUMNS))})"
             )
             tickets_batch: list[list[object]] = []
             entries_batch: list[list[object]] = []

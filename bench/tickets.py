@@ -25,8 +25,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from bench.http_baseline import free_port, percentile, wait_ready
@@ -98,8 +101,81 @@ def fresh_instance(env: dict[str, str], database: str) -> None:
     seed_people(DemoContext(rng=random.Random(1)))
 
 
-def seed(tickets: int, replies: int, database: str) -> float:
-    """Generate tickets and replies in bulk; returns the seconds it took."""
+# The search entry of a ticket, as `relais.tickets.search.TicketSource` writes it.
+ENTRY_COLUMNS = [
+    "kind", "object_id", "audience", "category_id", "title", "text", "url", "terms_title",
+    "terms_tags", "terms_body", "length_title", "length_tags", "length_body", "owners",
+    "updated_at",
+]  # fmt: skip
+TICKET_GIN = (  # as in relais/search/migrations/0006_ticket_owners.py
+    "CREATE INDEX search_entry_ticket_gin ON search_searchentry "
+    "USING gin (tsv, (string_to_array(owners, ' ')::bigint[])) WHERE kind = 'ticket'"
+)
+
+
+class TicketEntries:
+    """Search entries of bulk-written tickets, analysed in Python (each distinct text once)."""
+
+    def __init__(self) -> None:
+        from relais.search import analysis
+
+        self.analyse = analysis.analyse
+        self.analysed: dict[str, list[str]] = {}
+
+    def terms(self, text: str) -> list[str]:
+        found = self.analysed.get(text)
+        if found is None:
+            found = self.analysed[text] = self.analyse(text)
+        return found
+
+    def entry(
+        self,
+        ticket_id: int,
+        reference: str,
+        title: str,
+        description: str,
+        category: int,
+        requester: int,
+        created: datetime,
+    ) -> list[Any]:
+        title_terms = self.analyse(reference) + self.terms(title)
+        body_terms = [t for sentence in description.split(".") for t in self.terms(sentence)]
+        return [
+            "ticket", ticket_id, "private", category, f"{reference} · {title}", description,
+            f"/demandes/{reference}/", " ".join(title_terms), "", " ".join(body_terms),
+            len(title_terms), 0, len(body_terms), str(requester), created,
+        ]  # fmt: skip
+
+
+@contextmanager
+def entries_copy(raw: Any) -> Iterator[Any]:
+    """A COPY into the search entries on a second PostgreSQL connection, alongside the
+    tickets' COPY on `raw`; the tickets' GIN index is dropped before and built once after."""
+    import psycopg
+
+    raw.execute("DROP INDEX IF EXISTS search_entry_ticket_gin")
+    with psycopg.connect(os.environ["DATABASE_URL"]) as second, second.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+        columns = ", ".join(ENTRY_COLUMNS)
+        with cursor.copy(f"COPY search_searchentry ({columns}) FROM STDIN") as copy:
+            yield copy
+    raw.execute(TICKET_GIN)
+
+
+def seed(
+    tickets: int,
+    replies: int,
+    database: str,
+    *,
+    text: Callable[[random.Random], tuple[str, str]] | None = None,
+    index: bool = False,
+) -> float:
+    """Generate tickets and replies in bulk; returns the seconds it took.
+
+    Tickets go to every collaborator (the requesters) and every desk member (the assignees),
+    numbered after the tickets already there. `text(rng)` gives varied titles and descriptions
+    (the search benchmark's); `index` also writes their search entries, as the search service
+    would (PostgreSQL: through a second connection, so nothing is held in memory)."""
     from django.db import connection
 
     from relais.accounts.models import Team, User
@@ -113,6 +189,7 @@ def seed(tickets: int, replies: int, database: str) -> float:
     categories = list(Category.objects.filter(parent__isnull=False).values_list("pk", flat=True))
     now = datetime.now(UTC)
     columns = [
+        "id",
         "reference",
         "type",
         "category_id",
@@ -149,10 +226,13 @@ def seed(tickets: int, replies: int, database: str) -> float:
         "resolution_breached",
         "sla_warned",
     ]
-    start_id = 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM tickets_ticket")
+        first_id = cursor.fetchone()[0] + 1
+    entries = TicketEntries() if index else None
 
     def ticket_rows():  # type: ignore[no-untyped-def]
-        for index in range(tickets):
+        for number in range(tickets):
             age = timedelta(minutes=int(rng.random() * 3 * 365 * 24 * 60))
             created = now - age
             status = (
@@ -164,12 +244,20 @@ def seed(tickets: int, replies: int, database: str) -> float:
             done = status in {"resolved", "closed"}
             responded = created + timedelta(hours=2) if status != "new" else None
             resolved = created + timedelta(days=1) if done else None
-            yield [
-                f"INC-{created.year}-{index + start_id:07d}",
+            # Seven digits: never one the service hands out (six), whatever is seeded first.
+            reference = f"INC-{created.year}-{first_id + number:07d}"
+            category = rng.choice(categories)
+            if text is None:
+                title, description = rng.choice(TITLES), "Description du problème rencontré."
+            else:
+                title, description = text(rng)
+            row = [
+                first_id + number,
+                reference,
                 "incident",
-                rng.choice(categories),
-                rng.choice(TITLES),
-                "Description du problème rencontré.",
+                category,
+                title,
+                description,
                 "{}",
                 requester,
                 requester,
@@ -201,14 +289,30 @@ def seed(tickets: int, replies: int, database: str) -> float:
                 False,
                 False,
             ]
+            entry = None
+            if entries is not None:
+                entry = entries.entry(
+                    first_id + number, reference, title, description, category, requester, created
+                )
+            yield row, entry
 
     with connection.cursor() as cursor:
         if database == "postgres":
             raw = cursor.cursor  # psycopg cursor
             raw.execute("SET statement_timeout = 0")  # bulk loading is not a web request
-            with raw.copy(f"COPY tickets_ticket ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in ticket_rows():
-                    copy.write_row(row)
+            with ExitStack() as stack:
+                entry_copy = None
+                if entries is not None:
+                    entry_copy = stack.enter_context(entries_copy(raw))
+                with raw.copy(f"COPY tickets_ticket ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row, entry in ticket_rows():
+                        copy.write_row(row)
+                        if entry_copy is not None:
+                            entry_copy.write_row(entry)
+            raw.execute(
+                "SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), max(id)) "
+                "FROM tickets_ticket"
+            )
             raw.execute("SELECT min(id), max(id) FROM tickets_ticket")
             low, high = raw.fetchone()
             with raw.copy(
@@ -233,14 +337,24 @@ def seed(tickets: int, replies: int, database: str) -> float:
             placeholders = ", ".join(["%s"] * len(columns))
             # Column names are the constants above, never input.
             sql = f"INSERT INTO tickets_ticket ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+            entry_sql = (
+                f"INSERT INTO search_searchentry ({', '.join(ENTRY_COLUMNS)}) "  # noqa: S608
+                f"VALUES ({', '.join(['%s'] * len(ENTRY_COLUMNS))})"
+            )
             batch: list[list[object]] = []
-            for row in ticket_rows():
+            entry_batch: list[list[object]] = []
+            for row, entry in ticket_rows():
                 batch.append(row)
+                if entry is not None:
+                    entry_batch.append(entry)
                 if len(batch) == 20_000:
                     cursor.executemany(sql, batch)
-                    batch = []
+                    cursor.executemany(entry_sql, entry_batch)
+                    batch, entry_batch = [], []
             if batch:
                 cursor.executemany(sql, batch)
+            if entry_batch:
+                cursor.executemany(entry_sql, entry_batch)
             cursor.execute("SELECT min(id), max(id) FROM tickets_ticket")
             low, high = cursor.fetchone()
             sql = (
