@@ -484,8 +484,59 @@ UPLOAD_ALLOWED_TYPES = (
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # File parts larger than this are spooled to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
+
+# Where stored files live: "local" (MEDIA_ROOT, a local or shared volume) or "s3" (a bucket of
+# an S3-compatible service through django-storages, the `s3` extra). Either way the code goes
+# through the storage API and files are only ever served by permission-checked views: the
+# bucket stays private (no ACL set on objects, no pre-signed URL handed out).
+STORAGE_KIND = env_str("RELAIS_STORAGE", "local").lower()
+if STORAGE_KIND not in {"local", "s3"}:
+    raise ImproperlyConfigured(f"RELAIS_STORAGE must be 'local' or 's3', got {STORAGE_KIND!r}")
+
+
+def _s3_storage() -> dict[str, object]:
+    """The S3 storage's settings, from the environment (tests call it too)."""
+    bucket = env_str("RELAIS_S3_BUCKET")
+    if find_spec("storages") is None or find_spec("boto3") is None:
+        raise ImproperlyConfigured(
+            "RELAIS_STORAGE=s3 needs the S3 extra: pip install 'relais[s3]'"
+        )
+    if not bucket:
+        raise ImproperlyConfigured("RELAIS_S3_BUCKET is required when RELAIS_STORAGE=s3")
+    addressing = env_str("RELAIS_S3_ADDRESSING_STYLE", "auto")
+    if addressing not in {"auto", "path", "virtual"}:
+        raise ImproperlyConfigured("RELAIS_S3_ADDRESSING_STYLE must be auto, path or virtual")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "location": env_str("RELAIS_S3_PREFIX").strip("/"),
+            # None: boto3's own chain (environment, instance role) when no key is given.
+            "access_key": env_str("RELAIS_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("RELAIS_S3_SECRET_KEY") or None,
+            "endpoint_url": env_str("RELAIS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("RELAIS_S3_REGION") or None,
+            "addressing_style": addressing,
+            "signature_version": "s3v4",
+            "verify": env_str("RELAIS_S3_CA_FILE") or None,
+            # Private objects, served only by Relais: no ACL header (the bucket's policy
+            # applies, and buckets that forbid ACLs accept the upload), never a public URL.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            # Files read back (downloads, backups) spool to disk beyond this size.
+            "max_memory_size": 2 * 1024 * 1024,
+            "object_parameters": {"CacheControl": "private, no-store"},
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        _s3_storage()
+        if STORAGE_KIND == "s3"
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

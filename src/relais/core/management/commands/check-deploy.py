@@ -75,13 +75,26 @@ def _storage() -> Result:
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
+    storage = settings.STORAGES["default"]
+    if storage["BACKEND"].startswith("storages.backends.s3"):
+        options = storage["OPTIONS"]
+        where = f"S3 bucket {options['bucket_name']}"
+        if options.get("endpoint_url"):
+            where += f" at {options['endpoint_url']}"
+    else:
+        where = str(settings.MEDIA_ROOT)
     name = f"checks/{uuid.uuid4().hex}"
     try:
         saved = default_storage.save(name, ContentFile(b"relais"))
+        with default_storage.open(saved, "rb") as handle:
+            read_back = handle.read()
         default_storage.delete(saved)
     except Exception as exc:
-        return FAIL, f"file storage: not writable ({type(exc).__name__}: {exc})"
-    return OK, f"file storage writable ({settings.MEDIA_ROOT})"
+        # The exception's text names the bucket or the path, never the credentials.
+        return FAIL, f"file storage: {where} not writable ({type(exc).__name__}: {exc})"
+    if read_back != b"relais":
+        return FAIL, f"file storage: {where} does not give back what was written"
+    return OK, f"file storage: {where} writable"
 
 
 def _static() -> Result:

@@ -1,4 +1,5 @@
-"""Crash points for the crash tests: the ingester stops dead at a named point.
+"""Crash points for the crash tests: a process stops dead at a named point (the mail
+ingester between its steps, the outbox between the send and marking it sent).
 
 `reached(point)` does nothing unless the point is armed:
 - in-process, by a test: `arm(point, after=n)` makes the n-th arrival raise `Crash`, a
