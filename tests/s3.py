@@ -18,7 +18,7 @@ from typing import Any
 from tests.smtp import free_port
 
 ACCESS_KEY = "relais-test-access"
-SECRET_KEY = "relais-test-secret-0123456789"  # noqa: S105 (the throwaway server's key)
+SECRET_KEY = "relais-test-secret-0123456789"
 REGION = "eu-west-3"
 
 
@@ -29,7 +29,7 @@ class S3Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 (our interpreter, fixed arguments)
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

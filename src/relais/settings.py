@@ -498,9 +498,7 @@ def _s3_storage() -> dict[str, object]:
     """The S3 storage's settings, from the environment (tests call it too)."""
     bucket = env_str("RELAIS_S3_BUCKET")
     if find_spec("storages") is None or find_spec("boto3") is None:
-        raise ImproperlyConfigured(
-            "RELAIS_STORAGE=s3 needs the S3 extra: pip install 'relais[s3]'"
-        )
+        raise ImproperlyConfigured("RELAIS_STORAGE=s3 needs the S3 extra: pip install 'relais[s3]'")
     if not bucket:
         raise ImproperlyConfigured("RELAIS_S3_BUCKET is required when RELAIS_STORAGE=s3")
     addressing = env_str("RELAIS_S3_ADDRESSING_STYLE", "auto")
