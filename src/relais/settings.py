@@ -181,6 +181,11 @@ else:
     _db["OPTIONS"].setdefault(
         "options", f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 30000)}"
     )
+    # A database that does not answer (a restart, a failover) fails the request within
+    # seconds (a 503, relais.core.views.unavailable_response) instead of holding a worker.
+    _db["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+    # A persistent connection broken by a restart is noticed and replaced at the next
+    # request: Relais recovers without being restarted.
     _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
