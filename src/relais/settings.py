@@ -192,10 +192,34 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, background work ---------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+# Seconds to wait for Redis before treating it as down (cache: a miss; queue: the outbox sweep).
+REDIS_TIMEOUT = float(env_str("RELAIS_REDIS_TIMEOUT", "0.5"))
+
+
+def redis_cache(url: str) -> dict[str, object]:
+    """The cache on Redis: a down Redis is a cache miss, not an error (core/cache.py)."""
+    return {
+        "BACKEND": "relais.core.cache.ResilientRedisCache",
+        "LOCATION": url,
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
     }
+
+
+def redis_huey(url: str, *, immediate: bool) -> dict[str, object]:
+    return {
+        "huey_class": "huey.PriorityRedisHuey",
+        "name": "relais",
+        # An enqueue while Redis is down fails within a second (the outbox row waits in the
+        # database). Huey takes connection options only inside the URL.
+        "url": f"{url}{'&' if '?' in url else '?'}socket_connect_timeout={max(REDIS_TIMEOUT, 1.0)}",
+        "immediate": immediate,
+        "utc": True,
+    }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
+    # Sessions live in the database; Redis only spares the read (and may be down).
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
@@ -208,13 +232,7 @@ else:
 
 HUEY_IMMEDIATE = env_bool("RELAIS_HUEY_IMMEDIATE", default=TESTING)
 if REDIS_URL:
-    HUEY = {
-        "huey_class": "huey.PriorityRedisHuey",
-        "name": "relais",
-        "url": REDIS_URL,
-        "immediate": HUEY_IMMEDIATE,
-        "utc": True,
-    }
+    HUEY = redis_huey(REDIS_URL, immediate=HUEY_IMMEDIATE)
 else:
     HUEY = {
         "huey_class": "relais.core.queue.SqliteHuey",
