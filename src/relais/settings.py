@@ -14,6 +14,7 @@ import sys
 from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -517,7 +518,7 @@ if STORAGE_KIND not in {"local", "s3"}:
     raise ImproperlyConfigured(f"RELAIS_STORAGE must be 'local' or 's3', got {STORAGE_KIND!r}")
 
 
-def _s3_storage() -> dict[str, object]:
+def _s3_storage() -> dict[str, Any]:
     """The S3 storage's settings, from the environment (tests call it too)."""
     bucket = env_str("RELAIS_S3_BUCKET")
     if find_spec("storages") is None or find_spec("boto3") is None:

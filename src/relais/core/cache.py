@@ -99,4 +99,4 @@ class ResilientRedisCache(RedisCache):
 
     def ping(self) -> None:
         """Raise when Redis cannot be reached (for check-deploy, which must know)."""
-        self._cache.get_client(write=True).ping()
+        self._cache.get_client(write=True).ping()  # type: ignore[attr-defined]

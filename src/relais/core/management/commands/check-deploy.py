@@ -78,8 +78,8 @@ def _storage() -> Result:
     from django.core.files.storage import default_storage
 
     storage = settings.STORAGES["default"]
-    if storage["BACKEND"].startswith("storages.backends.s3"):
-        options = storage["OPTIONS"]
+    if str(storage["BACKEND"]).startswith("storages.backends.s3"):
+        options: dict[str, Any] = storage["OPTIONS"]
         where = f"S3 bucket {options['bucket_name']}"
         if options.get("endpoint_url"):
             where += f" at {options['endpoint_url']}"
