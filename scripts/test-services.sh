@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the services the test suite needs are there: PostgreSQL (started when installed
 # but stopped), Debian's Chromium for the browser tests, Debian's Dovecot for the IMAP tests and
-# Debian's slapd (+ the headers python-ldap builds against) for the directory tests
+# Debian's slapd (+ the headers python-ldap builds against) for the directory tests and
+# Debian's redis-server for the Redis-mode tests
 # (installed with apt-get when missing; never a download from elsewhere; the tests start their
 # own Dovecot and slapd on free ports). With --postgres-available it only answers whether
 # PostgreSQL can be used, and fails when CI=true and it cannot.
@@ -37,7 +38,13 @@ if [ "${1:-}" = "--ldap-headers" ]; then
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libldap2-dev libsasl2-dev >/dev/null \
       || { echo "Could not install libldap2-dev and libsasl2-dev with apt-get." >&2; exit 1; }
   fi
-  exit 0
+  if [ ! -x /usr/bin/redis-server ]; then
+  echo "Installing Debian's Redis server for the Redis-mode tests (they start their own)…"
+  if [ "$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null \
+    || { echo "Could not install redis-server with apt-get." >&2; [ "${CI:-}" = "true" ] && exit 1; }
+fi
+exit 0
 fi
 
 if [ "${1:-}" = "--postgres-available" ]; then
@@ -68,5 +75,11 @@ if [ ! -x /usr/sbin/slapd ] || [ ! -x /usr/bin/ldapsearch ] || [ ! -e /usr/inclu
   if [ "$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq slapd ldap-utils libldap2-dev libsasl2-dev >/dev/null \
     || { echo "Could not install slapd, ldap-utils, libldap2-dev and libsasl2-dev with apt-get." >&2; [ "${CI:-}" = "true" ] && exit 1; }
+fi
+if [ ! -x /usr/bin/redis-server ]; then
+  echo "Installing Debian's Redis server for the Redis-mode tests (they start their own)…"
+  if [ "$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null \
+    || { echo "Could not install redis-server with apt-get." >&2; [ "${CI:-}" = "true" ] && exit 1; }
 fi
 exit 0

@@ -11,6 +11,7 @@ from relais.accounts.choices import Role, TokenScope
 from relais.accounts.models import User
 from relais.accounts.services import token_create
 from tests.factories import PASSWORD, OrgUnitFactory, SiteFactory, UserFactory
+from tests.s3 import S3Server
 from tests.smtp import SmtpServer
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API
@@ -37,6 +38,27 @@ def _isolated_side_effects(settings, smtp_server: SmtpServer, tmp_path) -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    server = S3Server()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server, settings, monkeypatch) -> str:  # type: ignore[no-untyped-def]
+    """The test's files go to an empty bucket of the S3 test server, configured the way an
+    installation is: through the RELAIS_S3_* environment read by relais.settings."""
+    from relais import settings as relais_settings
+
+    bucket = s3_server.new_bucket()
+    for name, value in s3_server.environment(bucket).items():
+        monkeypatch.setenv(name, value)
+    settings.STORAGES = {**settings.STORAGES, "default": relais_settings._s3_storage()}
+    return bucket
 
 
 @pytest.fixture

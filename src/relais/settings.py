@@ -14,6 +14,7 @@ import sys
 from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -182,16 +183,45 @@ else:
     _db["OPTIONS"].setdefault(
         "options", f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 30000)}"
     )
+    # A database that does not answer (a restart, a failover) fails the request within
+    # seconds (a 503, relais.core.views.unavailable_response) instead of holding a worker.
+    _db["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+    # A persistent connection broken by a restart is noticed and replaced at the next
+    # request: Relais recovers without being restarted.
     _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, background work ---------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+# Seconds to wait for Redis before treating it as down (cache: a miss; queue: the outbox sweep).
+REDIS_TIMEOUT = float(env_str("RELAIS_REDIS_TIMEOUT", "0.5"))
+
+
+def redis_cache(url: str) -> dict[str, object]:
+    """The cache on Redis: a down Redis is a cache miss, not an error (core/cache.py)."""
+    return {
+        "BACKEND": "relais.core.cache.ResilientRedisCache",
+        "LOCATION": url,
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
     }
+
+
+def redis_huey(url: str, *, immediate: bool) -> dict[str, object]:
+    return {
+        "huey_class": "huey.PriorityRedisHuey",
+        "name": "relais",
+        # An enqueue while Redis is down fails within a second (the outbox row waits in the
+        # database). Huey takes connection options only inside the URL.
+        "url": f"{url}{'&' if '?' in url else '?'}socket_connect_timeout={max(REDIS_TIMEOUT, 1.0)}",
+        "immediate": immediate,
+        "utc": True,
+    }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
+    # Sessions live in the database; Redis only spares the read (and may be down).
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
@@ -204,13 +234,7 @@ else:
 
 HUEY_IMMEDIATE = env_bool("RELAIS_HUEY_IMMEDIATE", default=TESTING)
 if REDIS_URL:
-    HUEY = {
-        "huey_class": "huey.PriorityRedisHuey",
-        "name": "relais",
-        "url": REDIS_URL,
-        "immediate": HUEY_IMMEDIATE,
-        "utc": True,
-    }
+    HUEY = redis_huey(REDIS_URL, immediate=HUEY_IMMEDIATE)
 else:
     HUEY = {
         "huey_class": "relais.core.queue.SqliteHuey",
@@ -485,8 +509,57 @@ UPLOAD_ALLOWED_TYPES = (
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # File parts larger than this are spooled to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
+
+# Where stored files live: "local" (MEDIA_ROOT, a local or shared volume) or "s3" (a bucket of
+# an S3-compatible service through django-storages, the `s3` extra). Either way the code goes
+# through the storage API and files are only ever served by permission-checked views: the
+# bucket stays private (no ACL set on objects, no pre-signed URL handed out).
+STORAGE_KIND = env_str("RELAIS_STORAGE", "local").lower()
+if STORAGE_KIND not in {"local", "s3"}:
+    raise ImproperlyConfigured(f"RELAIS_STORAGE must be 'local' or 's3', got {STORAGE_KIND!r}")
+
+
+def _s3_storage() -> dict[str, Any]:
+    """The S3 storage's settings, from the environment (tests call it too)."""
+    bucket = env_str("RELAIS_S3_BUCKET")
+    if find_spec("storages") is None or find_spec("boto3") is None:
+        raise ImproperlyConfigured("RELAIS_STORAGE=s3 needs the S3 extra: pip install 'relais[s3]'")
+    if not bucket:
+        raise ImproperlyConfigured("RELAIS_S3_BUCKET is required when RELAIS_STORAGE=s3")
+    addressing = env_str("RELAIS_S3_ADDRESSING_STYLE", "auto")
+    if addressing not in {"auto", "path", "virtual"}:
+        raise ImproperlyConfigured("RELAIS_S3_ADDRESSING_STYLE must be auto, path or virtual")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "location": env_str("RELAIS_S3_PREFIX").strip("/"),
+            # None: boto3's own chain (environment, instance role) when no key is given.
+            "access_key": env_str("RELAIS_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("RELAIS_S3_SECRET_KEY") or None,
+            "endpoint_url": env_str("RELAIS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("RELAIS_S3_REGION") or None,
+            "addressing_style": addressing,
+            "signature_version": "s3v4",
+            "verify": env_str("RELAIS_S3_CA_FILE") or None,
+            # Private objects, served only by Relais: no ACL header (the bucket's policy
+            # applies, and buckets that forbid ACLs accept the upload), never a public URL.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            # Files read back (downloads, backups) spool to disk beyond this size.
+            "max_memory_size": 2 * 1024 * 1024,
+            "object_parameters": {"CacheControl": "private, no-store"},
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        _s3_storage()
+        if STORAGE_KIND == "s3"
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -113,8 +113,18 @@ def _state(env: dict[str, str]) -> dict[str, object]:
     return state
 
 
-def test_a_backup_restored_into_an_empty_instance_holds_everything(instances, tmp_path):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("storage", ["local", "s3"])
+def test_a_backup_restored_into_an_empty_instance_holds_everything(  # type: ignore[no-untyped-def]
+    instances, tmp_path, storage, request
+):
     source, target = instances
+    if storage == "s3":
+        # Each instance keeps its files in its own bucket: the backup reads the source's
+        # through the storage API, the restore writes them into the target's empty one.
+        s3 = request.getfixturevalue("s3_server")
+        source_bucket, target_bucket = s3.new_bucket(), s3.new_bucket()
+        source.update(s3.environment(source_bucket))
+        target.update(s3.environment(target_bucket))
     assert _relais(source, "migrate", "-v0").returncode == 0
     seeded = _relais(source, "shell", "--no-imports", "-c", SEED)
     assert seeded.returncode == 0, seeded.stderr
@@ -135,6 +145,9 @@ def test_a_backup_restored_into_an_empty_instance_holds_everything(instances, tm
     # (the embedded instance's generated key travels with the backup).
     assert after == before
     assert after["imap_password"] == "mot-de-passe-imap"
+    if storage == "s3":
+        assert set(after["attachments"]) <= set(s3.keys(target_bucket))  # type: ignore[call-overload]
+        assert s3.keys(target_bucket) == s3.keys(source_bucket)
     assert newest in after["tickets"]  # type: ignore[operator]
 
     # The restored instance works: it can be backed up again, and a second restore over it

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from relais.accounts.choices import Role
 from relais.accounts.models import User
+from relais.core import faults
 from relais.core.secrets import seal
-from relais.mail import faults
 from relais.mail.choices import Security
 from relais.mail.models import Mailbox, MailReference
 from relais.mail.outbound import forget_mailbox_addresses

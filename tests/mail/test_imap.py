@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from relais.core import faults
 from relais.core.secrets import seal
-from relais.mail import faults
 from relais.mail.choices import InboundStatus, Security
 from relais.mail.imap import PROCESSED_KEYWORD, poll
 from relais.mail.models import InboundMessage, Mailbox

@@ -34,7 +34,6 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,9 +41,11 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.files.base import File
-from django.core.files.storage import Storage, default_storage
+from django.core.files.storage import default_storage
 from django.db import connection, connections
 from django.utils import timezone
+
+from relais.core.files import storage_walk
 
 FORMAT = 1
 CHUNK = 1024 * 1024
@@ -99,7 +100,7 @@ def backup(destination: Path) -> Report:
             if key is not None:  # sealed secrets and sessions need the same key after a restore
                 archive.add(key, arcname=SECRET_KEY_NAME)
                 files[SECRET_KEY_NAME] = _describe(key)
-            for name in _storage_files(default_storage):
+            for name in storage_walk():
                 with default_storage.open(name, "rb") as handle:
                     digest, size = _add_stream(archive, f"media/{name}", handle)
                 files[f"media/{name}"] = {"sha256": digest, "size": size}
@@ -202,17 +203,6 @@ def _newest_ticket() -> str | None:
     from relais.tickets.models import Ticket
 
     return Ticket.objects.order_by("-pk").values_list("reference", flat=True).first()
-
-
-def _storage_files(storage: Storage, folder: str = "") -> Iterator[str]:
-    try:
-        folders, names = storage.listdir(folder)
-    except FileNotFoundError:
-        return
-    for name in sorted(names):
-        yield f"{folder}/{name}" if folder else name
-    for sub in sorted(folders):
-        yield from _storage_files(storage, f"{folder}/{sub}" if folder else sub)
 
 
 class _HashingReader(io.RawIOBase):

@@ -303,23 +303,35 @@ def _check_storage_name(storage_name: str) -> None:
 
 class _MeasuredUpload(File):
     """Streams the upload into storage while counting and hashing it, and stops as soon as
-    it grows past the limit (should the declared size have been wrong)."""
+    it grows past the limit (should the declared size have been wrong).
+
+    A one-way stream: storages read it either by `chunks()` (the file system) or by `read()`
+    (django-storages' S3 upload), once, from the start; both pass through the counter. It
+    says it cannot seek so that nothing rewinds it behind the digest's back."""
 
     def __init__(self, uploaded: UploadedFile, max_bytes: int) -> None:
         super().__init__(uploaded.file, name=None)
+        uploaded.seek(0)
         self._source = uploaded
         self._max_bytes = max_bytes
         self.digest = hashlib.sha256()
         self.bytes_read = 0
 
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = self._source.read(-1 if size is None else size)
+        if not isinstance(chunk, bytes):
+            raise TypeError("uploads must be opened in binary mode")
+        self.bytes_read += len(chunk)
+        if self.bytes_read > self._max_bytes:
+            raise UploadRejected("too_large", _too_large_message(self._max_bytes))
+        self.digest.update(chunk)
+        return chunk
+
     def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
-        for chunk in self._source.chunks(chunk_size):
-            if not isinstance(chunk, bytes):
-                raise TypeError("uploads must be opened in binary mode")
-            self.bytes_read += len(chunk)
-            if self.bytes_read > self._max_bytes:
-                raise UploadRejected("too_large", _too_large_message(self._max_bytes))
-            self.digest.update(chunk)
+        while chunk := self.read(chunk_size or self.DEFAULT_CHUNK_SIZE):
             yield chunk
 
 
@@ -392,26 +404,34 @@ def store_upload(
     )
 
 
+def storage_walk(folder: str = "") -> Iterator[str]:
+    """Every file name under `folder` in the default storage, through the storage API (a
+    local volume or an S3 bucket alike), folders depth-first, names sorted."""
+    try:
+        folders, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in sorted(names):
+        yield f"{folder}/{name}" if folder else name
+    for sub in sorted(folders):
+        yield from storage_walk(f"{folder}/{sub}" if folder else sub)
+
+
 def sweep_orphans(*, folder: str, referenced: Callable[[str], bool], older_than: timedelta) -> int:
     """Remove the files of `folder` that no row references any more (an upload whose
     transaction rolled back, a deleted object), once older than `older_than`; returns how many.
     `referenced(storage_name)` asks the owning app."""
-    import os
-    from pathlib import Path
-
-    root = Path(settings.MEDIA_ROOT)
-    base = root / folder
-    if not _FOLDER.fullmatch(folder) or not base.exists():
+    if not _FOLDER.fullmatch(folder):
         return 0
-    limit = timezone.now().timestamp() - older_than.total_seconds()
+    limit = timezone.now() - older_than
     removed = 0
-    for path in base.rglob("*"):
-        if not path.is_file() or path.stat().st_mtime > limit:
+    for storage_name in storage_walk(folder):
+        if not _STORAGE_NAME.fullmatch(storage_name) or referenced(storage_name):
             continue
-        storage_name = os.path.relpath(path, root).replace(os.sep, "/")
-        if not referenced(storage_name):
-            delete_stored(storage_name)
-            removed += 1
+        if default_storage.get_modified_time(storage_name) > limit:
+            continue
+        delete_stored(storage_name)
+        removed += 1
     return removed
 
 

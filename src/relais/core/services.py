@@ -14,6 +14,7 @@ from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import timezone
 
+from relais.core import faults
 from relais.core.choices import AuditAction, OutboxKind, OutboxStatus
 from relais.core.models import AuditLogEntry, OutboxMessage
 from relais.core.outbox import HANDLERS, PermanentDeliveryError
@@ -151,7 +152,11 @@ def outbox_deliver(*, message_id: int) -> OutboxStatus | None:
     try:
         if handler is None:
             raise PermanentDeliveryError(f"no handler for kind {message.kind!r}")
+        faults.reached("outbox.before_send", outbox_id=message.pk)
         handler(message)
+        # A crash here (sent, not yet marked) re-sends once the lease expires, with the same
+        # Message-ID / webhook-id: the receiver can drop the duplicate (SECURITY.md I2 c).
+        faults.reached("outbox.after_send", outbox_id=message.pk)
     except PermanentDeliveryError as exc:
         error, permanent = str(exc), True
     except Exception as exc:

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import hmac
 import logging
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -45,6 +47,7 @@ def readyz(request: HttpRequest) -> HttpResponse:
     except Exception:
         logger.exception("readiness: database unreachable")
         checks["database"] = "error"
+        release_broken_connections()
     try:
         from huey.contrib.djhuey import HUEY
 
@@ -53,10 +56,12 @@ def readyz(request: HttpRequest) -> HttpResponse:
     except Exception:
         logger.exception("readiness: queue unreachable")
         checks["queue"] = "error"
-    ok = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503
-    )
+    # Without the database nothing works: take this node out of the load balancer. Without
+    # the queue pages are still served and work waits in the outbox table: degraded, ready.
+    if checks["database"] != "ok":
+        return JsonResponse({"status": "error", "checks": checks}, status=503)
+    status = "ok" if checks["queue"] == "ok" else "degraded"
+    return JsonResponse({"status": status, "checks": checks})
 
 
 def _metrics_allowed(request: HttpRequest) -> bool:
@@ -137,9 +142,52 @@ def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
+    if database_unavailable(sys.exc_info()[1]):
+        return unavailable_response(request)
     if _wants_json(request):
         return JsonResponse({"detail": "Internal error.", "code": "server_error"}, status=500)
     return render(request, "errors/500.html", status=500)
+
+
+# Seconds a client should wait before retrying a request the database could not serve.
+UNAVAILABLE_RETRY_AFTER = 10
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """The database could not be reached or dropped the connection (a restart, a failover,
+    a network cut), or refused to wait (lock or statement timeout): the request may succeed
+    if retried, so it is a 503, not a bug."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def release_broken_connections() -> None:
+    """Close the database connections that no longer work, so that the next request opens a
+    fresh one instead of failing on the dead one (Django does it at the next request's start
+    too, but not every caller goes through a request cycle)."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and not conn.is_usable():
+            conn.close()
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After, rendered without touching the database (no session, no user,
+    no context processors). The request's transaction was rolled back: nothing happened, and
+    an API client may resend it with the same Idempotency-Key."""
+    release_broken_connections()
+    response: HttpResponse
+    if _wants_json(request):
+        response = JsonResponse(
+            {
+                "detail": "The service is temporarily unavailable; retry shortly.",
+                "code": "unavailable",
+            },
+            status=503,
+        )
+    else:
+        response = HttpResponse(render_to_string("errors/503.html"), status=503)
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

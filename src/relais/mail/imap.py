@@ -24,8 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 from imapclient import IMAPClient
 
+from relais.core import faults
 from relais.core.secrets import unseal
-from relais.mail import faults
 from relais.mail.choices import Security
 from relais.mail.models import Mailbox
 from relais.mail.services import ingest, process_pending

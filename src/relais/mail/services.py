@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from relais.accounts.choices import Role
 from relais.accounts.models import User
 from relais.accounts.services import service_account
+from relais.core import faults
 from relais.core.choices import AuditAction
 from relais.core.files import (
     SNIFF_BYTES,
@@ -47,7 +48,7 @@ from relais.core.outbox import AUTOMATIC_MAIL_HEADERS
 from relais.core.sanitize import sanitize_html
 from relais.core.secrets import seal
 from relais.core.services import audit_record, email_enqueue
-from relais.mail import faults, quoting
+from relais.mail import quoting
 from relais.mail.choices import InboundStatus, Outcome, UnknownSenders
 from relais.mail.classify import Bounce, classify, sender_authenticated
 from relais.mail.models import RAW_FOLDER, Correspondent, InboundMessage, Mailbox, MailReference

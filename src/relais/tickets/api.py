@@ -4,6 +4,7 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -11,6 +12,7 @@ from ninja.pagination import paginate
 from relais.accounts.models import Team, User
 from relais.accounts.selectors import current_user
 from relais.core.api import ApiError, ErrorOut, Page
+from relais.core.files import file_response
 from relais.tickets import permissions, selectors, services
 from relais.tickets.choices import Channel, Level, LinkKind, Priority, TicketStatus, TicketType
 from relais.tickets.config import desk_config
@@ -408,6 +410,21 @@ def post_note(request: HttpRequest, reference: str, payload: MessageIn) -> Statu
 def list_attachments(request: HttpRequest, reference: str) -> Any:
     ticket = _ticket(request, reference)
     return list(selectors.ticket_attachments(viewer=request.user, ticket=ticket))
+
+
+@router.get(
+    "/tickets/{reference}/attachments/{attachment_id}/content",
+    response={200: None, 404: ErrorOut},
+    summary="Download one attachment's bytes (served like the web page's download link)",
+)
+def download_attachment(request: HttpRequest, reference: str, attachment_id: int) -> Any:
+    ticket = _ticket(request, reference)
+    attachment = get_object_or_404(
+        selectors.ticket_attachments(viewer=request.user, ticket=ticket), pk=attachment_id
+    )
+    return file_response(
+        (attachment.storage_name, attachment.original_name, attachment.content_type)
+    )
 
 
 @router.post(

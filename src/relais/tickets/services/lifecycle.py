@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from relais.accounts.choices import Role
 from relais.accounts.models import Team, User
+from relais.core import faults
 from relais.core.files import UploadRejected, store_upload
 from relais.tickets import permissions
 from relais.tickets.choices import (
@@ -339,6 +340,7 @@ def ticket_open(
             notify(
                 NotificationEvent.ASSIGNED_TO_TEAM, ticket, _desk_recipients(ticket), actor=actor
             )
+        faults.reached("ticket_open.before_commit")  # the database-failure test (SECURITY I1)
     return ticket
 
 

@@ -59,13 +59,15 @@ def _cache_and_queue() -> Result:
             "(one web host only)"
         )
     from django.core.cache import cache
+    from huey.contrib.djhuey import HUEY
 
     try:
-        key = f"relais:check-deploy:{uuid.uuid4().hex}"
-        cache.set(key, "1", 10)
-        if cache.get(key) != "1":
-            return FAIL, "Redis: a value written could not be read back"
-        cache.delete(key)
+        # The cache answers a down Redis with a miss; ask Redis itself.
+        ping = getattr(cache, "ping", None)
+        if ping is None:
+            return FAIL, "Redis: REDIS_URL is set but the cache is not on Redis"
+        ping()
+        HUEY.pending_count()
     except Exception as exc:
         return FAIL, f"Redis: unreachable ({type(exc).__name__}: {exc})"
     return OK, "Redis: cache and queue reachable"
@@ -75,13 +77,26 @@ def _storage() -> Result:
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
+    storage = settings.STORAGES["default"]
+    if str(storage["BACKEND"]).startswith("storages.backends.s3"):
+        options: dict[str, Any] = storage["OPTIONS"]
+        where = f"S3 bucket {options['bucket_name']}"
+        if options.get("endpoint_url"):
+            where += f" at {options['endpoint_url']}"
+    else:
+        where = str(settings.MEDIA_ROOT)
     name = f"checks/{uuid.uuid4().hex}"
     try:
         saved = default_storage.save(name, ContentFile(b"relais"))
+        with default_storage.open(saved, "rb") as handle:
+            read_back = handle.read()
         default_storage.delete(saved)
     except Exception as exc:
-        return FAIL, f"file storage: not writable ({type(exc).__name__}: {exc})"
-    return OK, f"file storage writable ({settings.MEDIA_ROOT})"
+        # The exception's text names the bucket or the path, never the credentials.
+        return FAIL, f"file storage: {where} not writable ({type(exc).__name__}: {exc})"
+    if read_back != b"relais":
+        return FAIL, f"file storage: {where} does not give back what was written"
+    return OK, f"file storage: {where} writable"
 
 
 def _static() -> Result:

@@ -29,4 +29,14 @@ class Command(BaseCommand):
         extra = ["--workers", str(options["workers"])] if options["workers"] else []
         if options["no_periodic"]:
             extra.append("--no-periodic")
+        else:
+            # Catch up at once on what waited while no worker ran or the queue was down
+            # (outbox rows whose delivery task was never enqueued or was lost with Redis),
+            # instead of at the next minute's sweep.
+            from relais.core.tasks import deliver_due_outbox_messages
+
+            try:
+                deliver_due_outbox_messages()
+            except Exception as exc:  # the queue is down: the consumer will report it
+                self.stderr.write(f"could not enqueue the outbox catch-up: {exc}")
         call_command("run_huey", *extra)
