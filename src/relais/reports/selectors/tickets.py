@@ -256,11 +256,11 @@ def volumes(*, period: Period, filters: TicketFilters) -> Dashboard:
         ],
         note=_("The previous period is the one of the same length just before."),
     )
-    categories_table.chart = charts.bar(
+    categories_table.chart = charts.hbar(
         title=_("Top categories"),
         description=_("The %(n)s categories with the most tickets in the period.")
         % {"n": len(top)},
-        labels=[str(i + 1) for i in range(len(top))],
+        labels=[cats.label(pk) for pk, _n in top],
         values=[n for _pk, n in top],
     )
 
