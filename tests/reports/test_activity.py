@@ -147,7 +147,7 @@ def test_knowledge_figures_follow_the_period(db: Any) -> None:
 
 def test_daily_counts_are_exact_under_concurrent_requests(db: Any) -> None:
     """The per-day upsert never loses a count, whether the day's row exists or not (the
-    concurrent case is tests/reports/test_counters.py)."""
+    concurrent case is in tests/core/test_counters.py)."""
     owner = UserFactory(role=Role.AGENT)
     article = Article.objects.create(
         title="VPN", body="…", owner=owner, state=ArticleState.PUBLISHED

@@ -22,18 +22,17 @@ def counter_add(
     """`UPDATE … SET field = field + by` on the row of `key`, created on the first use;
     `also` are other columns set to the given values on both paths (a "last seen" instant).
 
-    Safe under concurrency on both databases: on SQLite the transaction is IMMEDIATE
-    (settings), so the update and the insert run under the write lock, one writer at a time;
-    on PostgreSQL a concurrent first insert of the same key makes ours fail on the unique
-    constraint (the savepoint is rolled back) and the update, run again, then sees that row.
-    No read-modify-write: a count is never lost."""
+    Safe under concurrency on both databases, and no read-modify-write: when two requests
+    both find no row, one insert wins and the other fails on the unique constraint (on
+    PostgreSQL it waits for the winner's commit; SQLite lets one writer at a time), its
+    savepoint is rolled back and its update, run again, finds the row. A count is never
+    lost. The usual case (the row exists) is one `UPDATE`."""
     rows = model._default_manager.filter(**key)
     changes = {field: F(field) + by, **(also or {})}
-    with transaction.atomic():
-        if rows.update(**changes):
-            return
-        try:
-            with transaction.atomic():
-                model._default_manager.create(**key, **{field: by}, **(also or {}))
-        except IntegrityError:  # a concurrent request created the row first
-            rows.update(**changes)
+    if rows.update(**changes):
+        return  # the usual case: one statement
+    try:
+        with transaction.atomic():
+            model._default_manager.create(**key, **{field: by}, **(also or {}))
+    except IntegrityError:  # a concurrent request created the row after our update
+        rows.update(**changes)

@@ -196,7 +196,6 @@ def article_feedback(
     return feedback
 
 
-@transaction.atomic
 def article_viewed(article: Article, *, day: date | None = None) -> None:
     """Count a view of a published article: the all-time counter (the knowledge base's "most
     read" order) and the day's row (the reports count any period from those). Atomic

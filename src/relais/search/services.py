@@ -191,7 +191,6 @@ def synonym_group_save(*, phrases: str, group: SynonymGroup | None = None) -> Sy
     return group
 
 
-@transaction.atomic
 def zero_result_record(query: str) -> None:
     """Count a search that found nothing, by its normalised text: the all-time row (the
     desk's "searches without results" page) and the day's row (the reports' periods)."""
