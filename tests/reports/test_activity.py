@@ -129,7 +129,11 @@ def test_knowledge_figures_follow_the_period(db: Any) -> None:
         ["=imprimante 3D", 2, date(2026, 10, 16)],  # shown in its latest wording
     ]
     # Deflections: dated by their instant, in local days.
-    assert board.figure("deflections") == sum(1 for d in Deflection.objects.all() if _in(d.created_at)) == 2
+    assert (
+        board.figure("deflections")
+        == sum(1 for d in Deflection.objects.all() if _in(d.created_at))
+        == 2
+    )
     # No note: the daily counts began before October.
     assert board.table("top_articles").note == ""  # type: ignore[union-attr]
 

@@ -191,7 +191,9 @@ def stacked_bar(
                     y_top,
                     bar_w,
                     round(y_bottom - y_top, 1),
-                    f"{labels[i]} — {name} : {_fmt(value)}" if name else f"{labels[i]} : {_fmt(value)}",
+                    f"{labels[i]} — {name} : {_fmt(value)}"
+                    if name
+                    else f"{labels[i]} : {_fmt(value)}",
                 )
             )
             base[i] += value
@@ -232,10 +234,10 @@ def stacked_hbar(
         rects = []
         for i, value in enumerate(values):
             y = TOP + H_ROW * i + (H_ROW - H_BAR) / 2
-            tip = f"{labels[i]} — {name} : {_fmt(value)}" if name else f"{labels[i]} : {_fmt(value)}"
-            rects.append(
-                Rect(x(base[i]), y, round(x(base[i] + value) - x(base[i]), 1), H_BAR, tip)
+            tip = (
+                f"{labels[i]} — {name} : {_fmt(value)}" if name else f"{labels[i]} : {_fmt(value)}"
             )
+            rects.append(Rect(x(base[i]), y, round(x(base[i] + value) - x(base[i]), 1), H_BAR, tip))
             base[i] += value
         shapes.append(Series(str(name), f"chart-s{index % PALETTE}", rects=rects))
     names = [
