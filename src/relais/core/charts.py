@@ -244,11 +244,12 @@ def stacked_hbar(
         _label(H_LEFT - 6, TOP + H_ROW * i + H_ROW / 2 + 4, text, H_LEFT - 10, "end")
         for i, text in enumerate(labels)
     ]
-    values = [
+    after = [
         Label(x(total) + 4, TOP + H_ROW * i + H_ROW / 2 + 4, _fmt(total), "start")
         for i, total in enumerate(totals)
     ]
-    ticks, grid = [], []
+    ticks: list[Label] = []
+    grid: list[Line] = []
     for i in range(5):
         at = x(top * i / 4)
         ticks.append(Label(at, baseline + 15, _fmt(top * i / 4)))
@@ -263,7 +264,7 @@ def stacked_hbar(
         ticks,
         grid,
         height=height,
-        values=values,
+        values=after,
     )
 
 
