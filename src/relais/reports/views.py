@@ -3,7 +3,6 @@ filter form, one selector call, render."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -116,11 +115,9 @@ def monthly(request: HttpRequest) -> HttpResponseBase:
     period = form.chosen_period()
     filters = form.ticket_filters()
     visible = reports.dashboards(current_user(request))
-    boards: list[Any] = [
-        selectors.dashboard(k, period=period, filters=filters)
-        for k in MONTHLY_DASHBOARDS
-        if k in visible
-    ]
+    boards = selectors.dashboards(
+        [k for k in MONTHLY_DASHBOARDS if k in visible], period=period, filters=filters
+    )
     return render(
         request,
         "reports/monthly.html",

@@ -21,7 +21,15 @@ from relais.kb.models import ArticleDailyViews, ArticleFeedback
 from relais.monitoring.models import DailyRollup, Incident, Service
 from relais.reports.filters import TicketFilters
 from relais.reports.periods import Period
-from relais.reports.selectors.base import Dashboard, Figure, Table, hours, percentile, share
+from relais.reports.selectors.base import (
+    Dashboard,
+    Figure,
+    Shared,
+    Table,
+    hours,
+    percentile,
+    share,
+)
 from relais.search.models import DailySearchMiss, Deflection
 
 TOP = 10
@@ -39,7 +47,7 @@ def _history_note(first_day: date | None, period: Period, message: str) -> str:
     return message % {"day": date_format(first_day, "SHORT_DATE_FORMAT")}
 
 
-def knowledge(*, period: Period, filters: TicketFilters) -> Dashboard:
+def knowledge(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
     days = Q(day__gte=period.start, day__lte=period.end)
     viewed = ArticleDailyViews.objects.filter(days)
     read = list(
@@ -144,7 +152,7 @@ def knowledge(*, period: Period, filters: TicketFilters) -> Dashboard:
     )
 
 
-def community(*, period: Period, filters: TicketFilters) -> Dashboard:
+def community(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
     visible = Answer.objects.filter(question=OuterRef("pk"), is_hidden=False)
     questions = list(
         Question.objects.filter(_within("created_at", period), is_hidden=False)
@@ -213,7 +221,7 @@ def community(*, period: Period, filters: TicketFilters) -> Dashboard:
     )
 
 
-def watch(*, period: Period, filters: TicketFilters) -> Dashboard:
+def watch(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
     uptime_rows = (
         DailyRollup.objects.filter(day__gte=period.start, day__lte=period.end)
         .values_list("check_ref__service_id")
@@ -305,7 +313,7 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 1)
 
 
-def park(*, period: Period, filters: TicketFilters) -> Dashboard:
+def park(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
     campaigns = list(
         Campaign.objects.filter(state=CampaignState.ACTIVE)
         .order_by("due_on", "name")
