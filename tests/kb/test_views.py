@@ -412,8 +412,9 @@ def test_detail_queries_do_not_grow_with_related_articles(
     small = _queries(c, url)
     article.related.set(_fill(editor, 30, category))
 
-    # session, user, article, view count, feedback, related, (categories of the breadcrumb)
-    with django_assert_max_num_queries(7):
+    # session, user, article, view counts (all-time and the day's), feedback, related,
+    # (categories of the breadcrumb)
+    with django_assert_max_num_queries(8):
         response = c.get(url)
     assert len(response.context["related"]) == 10
     assert _queries(c, url) == small

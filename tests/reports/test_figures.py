@@ -160,3 +160,26 @@ def test_a_quarter_is_drawn_by_week(october: Desk) -> None:
         1 for t in raw() if t.created_at >= quarter.since
     )
     assert flow.rows[0][0] == date(2026, 10, 1) - timedelta(days=3)
+
+
+def test_the_monthly_reports_shared_reads_give_each_dashboards_own_figures(october: Desk) -> None:
+    """`selectors.dashboards` reads what the dashboards share once (trees, the period's
+    resolved tickets); the figures are exactly those of each dashboard built alone, for every
+    viewer's filters."""
+    from relais.reports.choices import DashboardKey
+
+    keys = list(DashboardKey.values)
+    for filters in (TicketFilters(), TicketFilters(teams=frozenset({october.vpn.pk}))):
+        shared = selectors.dashboards(keys, period=OCTOBER, filters=filters)
+        alone = [selectors.dashboard(k, period=OCTOBER, filters=filters) for k in keys]
+        assert [b.as_dict() for b in shared] == [b.as_dict() for b in alone]
+    # And the shared reads follow the filters: the VPN team's tickets resolved in October.
+    vpn_only = selectors.dashboards(
+        ["tickets", "sla"], period=OCTOBER, filters=TicketFilters(teams=frozenset({october.vpn.pk}))
+    )
+    resolved = [
+        t
+        for t in Ticket.objects.filter(team=october.vpn, resolved_at__isnull=False)
+        if OCTOBER.since <= t.resolved_at < OCTOBER.until  # type: ignore[operator]
+    ]
+    assert vpn_only[0].figure("resolved") == len(resolved) == 4

@@ -8,14 +8,17 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from freezegun import freeze_time
 
 from relais.accounts.choices import Role
 from relais.accounts.models import User
 from relais.reports.choices import DashboardKey
+from relais.reports.permissions import reports
+from relais.search.services import zero_result_record
 from tests.conftest import api_client_for, client_for
 from tests.factories import UserFactory
 from tests.matrix import ROLES, load_matrix
-from tests.reports.conftest import Desk
+from tests.reports.conftest import Desk, at
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +109,45 @@ def test_bad_filters_get_a_clear_message(october: Desk) -> None:
     response = api.get("/api/v1/reports/tickets?colour=red")
     assert response.status_code == 400
     assert "colour" in response.json()["detail"]
+
+
+NON_TICKET = ["knowledge", "community", "watch", "park"]
+SOURCE_PAGES = {  # where each of those dashboards' rows can be read in full in the app
+    "knowledge": ["/recherche/sans-resultat/"],
+    "community": ["/entraide/classement/"],
+    "watch": ["/veille/incidents/"],
+    "park": ["/parc/campagnes/", "/parc/teletravail/"],
+}
+
+
+def test_dashboards_without_teams_are_whole_for_every_desk_member(october: Desk) -> None:
+    """Decision 0020: the knowledge, peer-help, watch and asset dashboards have no team
+    dimension; an agent (with or without a team) gets exactly the supervisor's figures, and
+    every one of those figures counts rows the agent can already read in their own app."""
+    no_team = UserFactory(role=Role.AGENT)
+    with freeze_time(at("2026-10-20")):
+        for text in ("imprimante 3D", "badge perdu"):
+            zero_result_record(text)
+
+    def figures(user: User) -> dict[str, Any]:
+        api = api_client_for(user)
+        bodies = {k: api.get(f"/api/v1/reports/{k}?{QUERY}").json() for k in NON_TICKET}
+        return {k: (b["figures"], b["tables"]) for k, b in bodies.items()}
+
+    bodies = {user.pk: figures(user) for user in (october.supervisor, october.vpn_agent, no_team)}
+    supervisor = bodies[october.supervisor.pk]
+    assert supervisor["knowledge"][1][2]["rows"]  # there is something to compare
+    for user in (october.vpn_agent, no_team):
+        assert bodies[user.pk] == supervisor
+        assert [r["key"] for r in api_client_for(user).get("/api/v1/reports").json()] == list(
+            DashboardKey.values
+        )
+        html = client_for(user)
+        for key, pages in SOURCE_PAGES.items():
+            assert reports.can(user, "view", key)
+            assert [html.get(p).status_code for p in pages] == [200] * len(pages), key
+    # The ticket dashboards, by contrast, are the agent's teams' only (see above), and a
+    # collaborator reaches neither the dashboards nor their sources.
+    collaborator = client_for(october.requester)
+    assert collaborator.get("/recherche/sans-resultat/").status_code in (403, 404)
+    assert not any(reports.can(october.requester, "view", k) for k in NON_TICKET)

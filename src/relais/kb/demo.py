@@ -1114,9 +1114,11 @@ def _relate(articles: dict[str, Article], drafts: dict[str, ArticleDraft]) -> No
 def _readers(ctx: DemoContext, articles: list[Article], readers: list[User]) -> int:
     rng = ctx.rng
     answers = 0
+    today = timezone.localdate()
     for article in articles:
         for _view in range(rng.randint(5, 80)):
-            article_viewed(article)
+            # Spread over the last 90 days, so that the reports' periods show something.
+            article_viewed(article, day=today - timedelta(days=rng.randint(0, 89)))
         for reader in rng.sample(readers, rng.randint(0, 8)):
             useful = rng.random() < 0.8
             comment = rng.choice(FEEDBACK_COMMENTS[useful])

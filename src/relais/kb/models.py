@@ -126,6 +126,26 @@ class ArticleFeedback(models.Model):
         return f"{self.article_id}: {'+' if self.useful else '-'}"
 
 
+class ArticleDailyViews(models.Model):
+    """Views of a published article on one local day (`kb.services.article_viewed`), so that
+    the reports count the views of any period. Rows start at the upgrade that added them:
+    the views counted before (`Article.view_count`) are not dated."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="daily_views")
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "day"], name="kb_daily_views_once")
+        ]
+        # The reports sum a period's views per article from this index alone.
+        indexes = [models.Index(fields=["day", "article", "views"], name="kb_daily_views_day")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} {self.day}: {self.views}"
+
+
 class ArticleImage(models.Model):
     """An image shown in an article: a raster file verified by its bytes, stored under a
     random name, served only through the permission-checked view (inline)."""

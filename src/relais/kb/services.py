@@ -14,9 +14,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from relais.core.counters import counter_add
 from relais.kb.models import (
     TRANSITIONS,
     Article,
+    ArticleDailyViews,
     ArticleFeedback,
     ArticleImage,
     ArticleState,
@@ -194,9 +196,19 @@ def article_feedback(
     return feedback
 
 
-def article_viewed(article: Article) -> None:
-    """Count a view (one UPDATE, no read-modify-write; the search index is not touched)."""
+def article_viewed(article: Article, *, day: date | None = None) -> None:
+    """Count a view of a published article: the all-time counter (the knowledge base's "most
+    read" order) and the day's row (the reports count any period from those). Atomic
+    increments, no read-modify-write; the search index is not touched. An editor previewing
+    a draft is not a reader: views of unpublished articles are not counted."""
+    if article.state != ArticleState.PUBLISHED:
+        return
     Article.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
+    counter_add(
+        ArticleDailyViews,
+        key={"article_id": article.pk, "day": day or timezone.localdate()},
+        field="views",
+    )
 
 
 @transaction.atomic

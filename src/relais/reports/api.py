@@ -19,8 +19,9 @@ router = Router(tags=["reports"])
 
 @router.get("/reports", response=list[dict[str, str]])
 def report_list(request: HttpRequest) -> list[dict[str, str]]:
-    reports.check(current_user(request))
-    return [{"key": k.value, "title": str(k.label)} for k in DashboardKey]
+    user = current_user(request)
+    reports.check(user)
+    return [{"key": k, "title": str(DashboardKey(k).label)} for k in reports.dashboards(user)]
 
 
 @router.get("/reports/{key}", response=dict[str, Any])
@@ -28,9 +29,9 @@ def report_detail(request: HttpRequest, key: str) -> dict[str, Any]:
     """Query parameters: period (week, month, quarter, previous_month, custom), start and end
     (YYYY-MM-DD, for custom), team, category, priority, direction, site."""
     user = current_user(request)
-    reports.check(user)
     if key not in DashboardKey.values:
         raise Http404
+    reports.check(user, "view", key)
     form = ReportFilterForm(request.GET, team_scope=reports.team_scope(user))
     if not form.is_valid():
         raise ApiError(400, form.error_text(), "invalid")

@@ -57,7 +57,7 @@ def report_render(report: ScheduledReport, period: Period) -> tuple[str, str, st
     filters = TicketFilters(teams=frozenset({report.team_id}) if report.team_id else None)
     keys = [k for k in report.dashboards if k in DashboardKey.values] or list(DashboardKey.values)
     with translation.override(report.language or "fr"):
-        boards = [selectors.dashboard(k, period=period, filters=filters) for k in keys]
+        boards = selectors.dashboards(keys, period=period, filters=filters)
         context: dict[str, Any] = {
             "report": report,
             "period": period,

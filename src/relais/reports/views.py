@@ -3,7 +3,6 @@ filter form, one selector call, render."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -31,14 +30,17 @@ MONTHLY_DASHBOARDS = [
 ]
 
 
-def _form(request: HttpRequest) -> ReportFilterForm:
+def _form(request: HttpRequest, key: str | None = None) -> ReportFilterForm:
     user = current_user(request)
-    reports.check(user)
+    reports.check(user, "view", key)
     return ReportFilterForm(request.GET, team_scope=reports.team_scope(user))
 
 
-def _nav() -> list[dict[str, str]]:
-    return [{"key": k.value, "label": str(k.label)} for k in DashboardKey]
+def _nav(request: HttpRequest) -> list[dict[str, str]]:
+    return [
+        {"key": k, "label": str(DashboardKey(k).label)}
+        for k in reports.dashboards(current_user(request))
+    ]
 
 
 @login_required
@@ -52,7 +54,7 @@ def index(request: HttpRequest) -> HttpResponseBase:
 def dashboard(request: HttpRequest, key: str) -> HttpResponseBase:
     if key not in DashboardKey.values:
         raise Http404
-    form = _form(request)
+    form = _form(request, key)
     status = 200
     board = None
     period: Period | None = None
@@ -70,7 +72,7 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponseBase:
             "board": board,
             "period": period,
             "key": key,
-            "nav": _nav(),
+            "nav": _nav(request),
             "query": query,
             "ticket_filters": key in TICKET_DASHBOARDS,
         },
@@ -83,7 +85,7 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponseBase:
 def export(request: HttpRequest, key: str, table: str, fmt: str) -> HttpResponseBase:
     if key not in DashboardKey.values or fmt not in {"csv", "xlsx"}:
         raise Http404
-    form = _form(request)
+    form = _form(request, key)
     if not form.is_valid():
         return HttpResponse(form.error_text(), status=400, content_type="text/plain; charset=utf-8")
     period = form.chosen_period()
@@ -107,14 +109,15 @@ def monthly(request: HttpRequest) -> HttpResponseBase:
         return render(
             request,
             "reports/monthly.html",
-            {"form": form, "boards": [], "nav": _nav()},
+            {"form": form, "boards": [], "nav": _nav(request)},
             status=400,
         )
     period = form.chosen_period()
     filters = form.ticket_filters()
-    boards: list[Any] = [
-        selectors.dashboard(k, period=period, filters=filters) for k in MONTHLY_DASHBOARDS
-    ]
+    visible = reports.dashboards(current_user(request))
+    boards = selectors.dashboards(
+        [k for k in MONTHLY_DASHBOARDS if k in visible], period=period, filters=filters
+    )
     return render(
         request,
         "reports/monthly.html",
@@ -122,7 +125,7 @@ def monthly(request: HttpRequest) -> HttpResponseBase:
             "form": form,
             "boards": boards,
             "period": period,
-            "nav": _nav(),
+            "nav": _nav(request),
             "title": _("Monthly report"),
             "previous_month": period_for(PeriodKind.PREVIOUS_MONTH),
         },

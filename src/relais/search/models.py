@@ -104,6 +104,25 @@ class ZeroResultQuery(models.Model):
         return self.example
 
 
+class DailySearchMiss(models.Model):
+    """How many times a search without results (`ZeroResultQuery`, by its normalised text) was
+    made on one local day, so that the reports count them over any period. Rows start at the
+    upgrade that added them: `ZeroResultQuery.count` before that is not dated."""
+
+    query = models.ForeignKey(ZeroResultQuery, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["query", "day"], name="search_daily_miss_once")
+        ]
+        indexes = [models.Index(fields=["day", "query", "count"], name="search_daily_miss_day")]
+
+    def __str__(self) -> str:
+        return f"{self.query_id} {self.day}: {self.count}"
+
+
 class Deflection(models.Model):
     """A staff member found the answer while writing a ticket, and opened none."""
 

@@ -12,9 +12,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from relais.core.counters import counter_add
 from relais.search import analysis, semantic
 from relais.search.models import (
     KNOWLEDGE_KINDS,
+    DailySearchMiss,
     Deflection,
     IndexState,
     SearchEntry,
@@ -190,17 +192,24 @@ def synonym_group_save(*, phrases: str, group: SynonymGroup | None = None) -> Sy
 
 
 def zero_result_record(query: str) -> None:
+    """Count a search that found nothing, by its normalised text: the all-time row (the
+    desk's "searches without results" page) and the day's row (the reports' periods)."""
     normalized = " ".join(analysis.tokens(query))[:200]
     if not normalized:
         return
-    updated = ZeroResultQuery.objects.filter(normalized=normalized).update(
-        count=F("count") + 1, last_seen=timezone.now(), example=query[:200]
+    now = timezone.now()
+    counter_add(
+        ZeroResultQuery,
+        key={"normalized": normalized},
+        field="count",
+        also={"last_seen": now, "example": query[:200]},
     )
-    if not updated:
-        ZeroResultQuery.objects.bulk_create(
-            [ZeroResultQuery(normalized=normalized, example=query[:200])],
-            ignore_conflicts=True,
-        )
+    gap_id = ZeroResultQuery.objects.filter(normalized=normalized).values_list("pk", flat=True)
+    counter_add(
+        DailySearchMiss,
+        key={"query_id": gap_id.get(), "day": timezone.localdate(now)},
+        field="count",
+    )
 
 
 class AnswerUnavailable(Exception):

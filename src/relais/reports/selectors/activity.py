@@ -4,9 +4,10 @@ whole desk). Read-only queries on the other apps' tables; volumes there are smal
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import date
 from typing import Any
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -16,12 +17,20 @@ from relais.assets.choices import CampaignState, TargetState
 from relais.assets.models import Campaign, CampaignTarget
 from relais.community.models import Answer, Question
 from relais.core import charts
-from relais.kb.models import Article, ArticleFeedback, ArticleState
+from relais.kb.models import ArticleDailyViews, ArticleFeedback
 from relais.monitoring.models import DailyRollup, Incident, Service
 from relais.reports.filters import TicketFilters
 from relais.reports.periods import Period
-from relais.reports.selectors.base import Dashboard, Figure, Table, hours, percentile, share
-from relais.search.models import Deflection, ZeroResultQuery
+from relais.reports.selectors.base import (
+    Dashboard,
+    Figure,
+    Shared,
+    Table,
+    hours,
+    percentile,
+    share,
+)
+from relais.search.models import DailySearchMiss, Deflection
 
 TOP = 10
 
@@ -30,11 +39,21 @@ def _within(field: str, period: Period) -> Q:
     return Q(**{f"{field}__gte": period.since, f"{field}__lt": period.until})
 
 
-def knowledge(*, period: Period, filters: TicketFilters) -> Dashboard:
-    articles = list(
-        Article.objects.filter(state=ArticleState.PUBLISHED)
-        .order_by("-view_count", "title")
-        .values_list("pk", "title", "view_count")[:TOP]
+def _history_note(first_day: date | None, period: Period, message: str) -> str:
+    """`message` (with %(day)s) when the period begins before the first day counted: the
+    daily counts started with the upgrade that added them (decision 0020)."""
+    if first_day is None or period.start >= first_day:
+        return ""
+    return message % {"day": date_format(first_day, "SHORT_DATE_FORMAT")}
+
+
+def knowledge(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
+    days = Q(day__gte=period.start, day__lte=period.end)
+    viewed = ArticleDailyViews.objects.filter(days)
+    read = list(
+        viewed.values_list("article_id", "article__title")
+        .annotate(n=Sum("views"))
+        .order_by("-n", "article__title", "article_id")[:TOP]
     )
     votes: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     titles: dict[int, str] = {}
@@ -49,10 +68,11 @@ def knowledge(*, period: Period, filters: TicketFilters) -> Dashboard:
     useful = sum(v[0] for v in votes.values())
     not_useful = sum(v[1] for v in votes.values())
     voted = sorted(votes.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), titles[kv[0]]))[:TOP]
-    failed = list(
-        ZeroResultQuery.objects.filter(_within("last_seen", period))
-        .order_by("-count", "normalized")
-        .values_list("example", "count", "last_seen")[:20]
+    misses = DailySearchMiss.objects.filter(days)
+    missed = list(
+        misses.values_list("query_id", "query__example")
+        .annotate(n=Sum("count"), last=Max("day"))
+        .order_by("-n", "query__example", "query_id")[:20]
     )
     deflections = Counter[Any]()
     kinds = Counter[str]()
@@ -67,34 +87,53 @@ def knowledge(*, period: Period, filters: TicketFilters) -> Dashboard:
         kinds[kind] += n
     buckets = period.buckets()
     per_bucket = [deflections.get(b, 0) for b in buckets]
+    first_view = ArticleDailyViews.objects.aggregate(first=Min("day"))["first"]
+    first_miss = DailySearchMiss.objects.aggregate(first=Min("day"))["first"]
     return Dashboard(
         figures=[
+            Figure("views", _("Article views"), viewed.aggregate(n=Sum("views"))["n"] or 0),
             Figure("useful", _("“Useful” votes"), useful),
             Figure("not_useful", _("“Not useful” votes"), not_useful),
             Figure("useful_share", _("Useful share"), share(useful, useful + not_useful), "%"),
             Figure("deflections", _("Tickets avoided (deflections)"), sum(per_bucket)),
-            Figure("failed_searches", _("Searches without results"), len(failed)),
+            Figure(
+                "failed_searches",
+                _("Searches without results"),
+                misses.aggregate(n=Sum("count"))["n"] or 0,
+            ),
         ],
         tables=[
             Table(
                 "top_articles",
                 _("Most read articles"),
                 [_("Article"), _("Views")],
-                [[title, views] for _pk, title, views in articles],
-                note=_("Views since publication (the knowledge base counts no views per day)."),
+                [[title, n] for _pk, title, n in read],
+                note=_history_note(
+                    first_view,
+                    period,
+                    _("Views are counted per day from %(day)s: earlier views are not dated."),
+                ),
             ),
             Table(
                 "votes",
                 _("“Was this useful?” votes in the period"),
                 [_("Article"), _("Useful"), _("Not useful"), _("Useful share (%)")],
                 [[titles[pk], u, n, share(u, u + n)] for pk, (u, n) in voted],
+                note=_("A reader's latest vote counts, on the day they cast it."),
             ),
             Table(
                 "failed_searches",
                 _("Searches without results"),
-                [_("Search text"), _("Times"), _("Last seen")],
-                [[example, count, last.date()] for example, count, last in failed],
-                note=_("Searches last seen in the period; the count is since the first time."),
+                [_("Search text"), _("Times"), _("Last day")],
+                [[example, n, last] for _pk, example, n, last in missed],
+                note=_history_note(
+                    first_miss,
+                    period,
+                    _(
+                        "Searches without results are counted per day from %(day)s: earlier "
+                        "ones are not dated."
+                    ),
+                ),
             ),
             Table(
                 "deflections",
@@ -113,7 +152,7 @@ def knowledge(*, period: Period, filters: TicketFilters) -> Dashboard:
     )
 
 
-def community(*, period: Period, filters: TicketFilters) -> Dashboard:
+def community(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
     visible = Answer.objects.filter(question=OuterRef("pk"), is_hidden=False)
     questions = list(
         Question.objects.filter(_within("created_at", period), is_hidden=False)
@@ -182,7 +221,7 @@ def community(*, period: Period, filters: TicketFilters) -> Dashboard:
     )
 
 
-def watch(*, period: Period, filters: TicketFilters) -> Dashboard:
+def watch(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
     uptime_rows = (
         DailyRollup.objects.filter(day__gte=period.start, day__lte=period.end)
         .values_list("check_ref__service_id")
@@ -230,10 +269,10 @@ def watch(*, period: Period, filters: TicketFilters) -> Dashboard:
                 _("Availability per service"),
                 [_("Service"), _("Availability (%)"), _("Checks"), _("Failures")],
                 uptime,
-                chart=charts.bar(
+                chart=charts.hbar(
                     title=_("Availability per service (%)"),
                     description=_("Share of successful checks per service over the period."),
-                    labels=[str(i + 1) for i in range(len(uptime))],
+                    labels=[r[0] for r in uptime],
                     values=[r[1] or 0 for r in uptime],
                 ),
                 note=_("From the daily roll-ups: complete days only (today is not counted)."),
@@ -274,7 +313,7 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 60, 1)
 
 
-def park(*, period: Period, filters: TicketFilters) -> Dashboard:
+def park(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
     campaigns = list(
         Campaign.objects.filter(state=CampaignState.ACTIVE)
         .order_by("due_on", "name")
@@ -340,10 +379,10 @@ def park(*, period: Period, filters: TicketFilters) -> Dashboard:
                     _("Done (%)"),
                 ],
                 campaign_rows,
-                chart=charts.stacked_bar(
+                chart=charts.stacked_hbar(
                     title=_("Campaign progress"),
                     description=_("Targets per state for each campaign in progress."),
-                    labels=[str(i + 1) for i in range(len(campaign_rows))],
+                    labels=[r[0] for r in campaign_rows],
                     series=[
                         (_("Delivered"), [r[5] for r in campaign_rows]),
                         (_("Refused"), [r[6] for r in campaign_rows]),
@@ -360,11 +399,11 @@ def park(*, period: Period, filters: TicketFilters) -> Dashboard:
                     [_("Everyone"), *group_row(readiness.overall)[1:]],
                     *[group_row(g) for g in groups],
                 ],
-                chart=charts.bar(
+                chart=charts.hbar(
                     title=_("Ready to telework by direction (%)"),
                     description=_("%(pct)s %% of the %(n)s people are ready.")
                     % {"pct": readiness.overall.ready_pct, "n": readiness.overall.total},
-                    labels=[str(i + 1) for i in range(len(groups))],
+                    labels=[g.name for g in groups],
                     values=[g.ready_pct for g in groups],
                 ),
                 note=_("The situation now, whatever the period."),

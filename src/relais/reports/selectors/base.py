@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Aggregate, Count, FloatField, QuerySet
+from django.db.models import Count, QuerySet
 
 from relais.core.charts import Chart
 
@@ -70,6 +70,22 @@ class Dashboard:
         }
 
 
+class Shared:
+    """What several dashboards of one request read alike, computed once on first use: the
+    monthly report and the scheduled e-mails build every dashboard for one period and one set
+    of filters, and the ticket dashboards share the category and org-unit trees and the
+    period's resolved tickets (volumes per day, service levels per priority, team and
+    category). One `Shared` serves one period and one set of filters only."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self._values:
+            self._values[key] = compute()
+        return self._values[key]
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
@@ -83,19 +99,6 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[max(math.ceil(fraction * len(ordered)), 1) - 1]
-
-
-class PercentileDisc(Aggregate):
-    """percentile_disc(fraction) WITHIN GROUP (ORDER BY expr), PostgreSQL only."""
-
-    function = "percentile_disc"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression: Any, *, fraction: float, **extra: Any) -> None:
-        if not 0 < fraction < 1:
-            raise ValueError("fraction must be between 0 and 1")
-        super().__init__(expression, fraction=float(fraction), **extra)
 
 
 def on_postgres() -> bool:
@@ -148,3 +151,46 @@ def grouped_counts(
             row = dict(zip(names, values, strict=True))
             out[key].append((*(row[c] for c in sets[key]), n))
     return out
+
+
+def percentiles_by(
+    qs: QuerySet[Any], group: str, field: str, fractions: tuple[float, ...]
+) -> tuple[dict[Any, tuple[Any, ...]], tuple[Any, ...]]:
+    """Nearest-rank percentiles of `field` per value of `group` and over all rows:
+    `({group value: (p, …)}, (p, …))`. On PostgreSQL one scan (`percentile_disc` over
+    GROUPING SETS ((group), ())); elsewhere the values are read and ranked in Python."""
+    nothing = tuple(None for _f in fractions)
+    if not on_postgres():
+        values: dict[Any, list[Any]] = {}
+        for key, value in qs.values_list(group, field).order_by():
+            values.setdefault(key, []).append(value)
+        everything = [v for vs in values.values() for v in vs]
+        return (
+            {k: tuple(percentile(vs, f) for f in fractions) for k, vs in values.items()},
+            tuple(percentile(everything, f) for f in fractions),
+        )
+    try:
+        inner, params = qs.values(group, field).order_by().query.sql_with_params()
+    except EmptyResultSet:
+        return {}, nothing
+    quote = connection.ops.quote_name
+    g, f = quote(group), quote(field)
+    measures = ", ".join(
+        f"percentile_disc({float(fraction)}) WITHIN GROUP (ORDER BY {f})" for fraction in fractions
+    )
+    # Column names and fractions are constants of the calling code; the inner query is
+    # Django's, with its parameters passed separately.
+    sql = (
+        f"SELECT {g}, GROUPING({g}), {measures} "  # noqa: S608
+        f"FROM ({inner}) AS p GROUP BY GROUPING SETS (({g}), ())"
+    )
+    per: dict[Any, tuple[Any, ...]] = {}
+    overall = nothing
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)  # static-ban: allow (see above)
+        for key, grouping, *found in cursor.fetchall():
+            if grouping:
+                overall = tuple(found)
+            else:
+                per[key] = tuple(found)
+    return per, overall

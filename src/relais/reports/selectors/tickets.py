@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,12 +20,11 @@ from relais.reports.periods import Period
 from relais.reports.selectors.base import (
     Dashboard,
     Figure,
-    PercentileDisc,
+    Shared,
     Table,
     grouped_counts,
     hours,
-    on_postgres,
-    percentile,
+    percentiles_by,
     share,
 )
 from relais.tickets.choices import OPEN_STATUSES, Channel, Priority
@@ -102,30 +101,38 @@ def _within(field: str, period: Period) -> Q:
     return Q(**{f"{field}__gte": period.since, f"{field}__lt": period.until})
 
 
-def _per_bucket(
-    qs: QuerySet[TicketFact], field: str, period: Period, **extra: Any
-) -> dict[date, dict[str, int]]:
-    rows = (
-        qs.filter(_within(field, period))
-        .annotate(day=TruncDate(field))
-        .values("day")
-        .annotate(n=Count("pk"), **extra)
+def trees(shared: Shared) -> tuple[Tree, Tree]:
+    """The category and org-unit trees, read once per request."""
+    return shared.get("categories", categories), shared.get("org_units", org_units)
+
+
+def resolved_counts(
+    qs: QuerySet[TicketFact], period: Period, shared: Shared
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The period's resolved tickets counted once for two dashboards: per day and whether
+    reopened (activity), and per priority, team, category and SLA outcome (service levels).
+    One scan on PostgreSQL (GROUPING SETS)."""
+    return shared.get(
+        "resolved",
+        lambda: grouped_counts(
+            qs.filter(_within("resolved_at", period)).annotate(
+                day=TruncDate("resolved_at"),
+                reopened=ExpressionWrapper(Q(reopen_count__gt=0), output_field=BooleanField()),
+            ),
+            {
+                "day": ("day", "reopened"),
+                "sla": ("priority", "team_id", "category_id", "has_sla", "resolution_breached"),
+            },
+        ),
     )
-    out: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        bucket = out[period.bucket_of(row["day"])]
-        for key, value in row.items():
-            if key != "day":
-                bucket[key] += value
-    return out
 
 
 def _bucket_label(day: date, period: Period) -> str:
     return date_format(day, "d/m")
 
 
-def volumes(*, period: Period, filters: TicketFilters) -> Dashboard:
-    cats, units = categories(), org_units()
+def volumes(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
+    cats, units = trees(shared)
     qs = facts(filters, cats, units)
     # The period's openings are read once for days, channels, categories, directions and sites.
     opened = grouped_counts(
@@ -141,9 +148,12 @@ def volumes(*, period: Period, filters: TicketFilters) -> Dashboard:
     for day, channel, n in opened["day"]:
         created[period.bucket_of(day)]["n"] += n
         channel_counts[channel] += n
-    resolved = _per_bucket(
-        qs, "resolved_at", period, reopened=Count("pk", filter=Q(reopen_count__gt=0))
-    )
+    resolved: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for day, reopened, n in resolved_counts(qs, period, shared)["day"]:
+        bucket = resolved[period.bucket_of(day)]
+        bucket["n"] += n
+        if reopened:
+            bucket["reopened"] += n
     buckets = period.buckets()
     labels = [_bucket_label(b, period) for b in buckets]
     created_n = [created.get(b, {}).get("n", 0) for b in buckets]
@@ -256,11 +266,11 @@ def volumes(*, period: Period, filters: TicketFilters) -> Dashboard:
         ],
         note=_("The previous period is the one of the same length just before."),
     )
-    categories_table.chart = charts.bar(
+    categories_table.chart = charts.hbar(
         title=_("Top categories"),
         description=_("The %(n)s categories with the most tickets in the period.")
         % {"n": len(top)},
-        labels=[str(i + 1) for i in range(len(top))],
+        labels=[cats.label(pk) for pk, _n in top],
         values=[n for _pk, n in top],
     )
 
@@ -315,30 +325,14 @@ def _compliance_rows(rows: list[dict[str, Any]], key: Any, label: Any) -> list[l
 
 def _percentiles(
     qs: QuerySet[TicketFact], field: str
-) -> tuple[dict[str, tuple[Any, Any]], tuple[Any, Any]]:
+) -> tuple[dict[str, tuple[Any, ...]], tuple[Any, ...]]:
     """Median and 90th percentile (seconds) per priority and overall."""
-    if on_postgres():
-        per = {
-            row["priority"]: (row["p50"], row["p90"])
-            for row in qs.values("priority").annotate(
-                p50=PercentileDisc(field, fraction=0.5), p90=PercentileDisc(field, fraction=0.9)
-            )
-        }
-        overall = qs.aggregate(
-            p50=PercentileDisc(field, fraction=0.5), p90=PercentileDisc(field, fraction=0.9)
-        )
-        return per, (overall["p50"], overall["p90"])
-    values: dict[str, list[int]] = defaultdict(list)
-    for priority, seconds in qs.values_list("priority", field):
-        values[priority].append(seconds)
-    everything = [v for vs in values.values() for v in vs]
-    per = {p: (percentile(vs, 0.5), percentile(vs, 0.9)) for p, vs in values.items()}
-    return per, (percentile(everything, 0.5), percentile(everything, 0.9))
+    return percentiles_by(qs, "priority", field, (0.5, 0.9))
 
 
-def service_levels(*, period: Period, filters: TicketFilters) -> Dashboard:
-    cats = categories()
-    qs = facts(filters, cats)
+def service_levels(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
+    cats, units = trees(shared)
+    qs = facts(filters, cats, units)
     responded = qs.filter(_within("first_responded_at", period))
     resolved = qs.filter(_within("resolved_at", period))
     fr_rows = list(
@@ -346,11 +340,11 @@ def service_levels(*, period: Period, filters: TicketFilters) -> Dashboard:
         .values("priority", "team_id", "category_id")
         .annotate(n=Count("pk"), late=Count("pk", filter=Q(first_response_breached=True)))
     )
-    res_rows = list(
-        resolved.filter(has_sla=True)
-        .values("priority", "team_id", "category_id")
-        .annotate(n=Count("pk"), late=Count("pk", filter=Q(resolution_breached=True)))
-    )
+    res_rows = [
+        {"priority": p, "team_id": t, "category_id": c, "n": n, "late": n if late else 0}
+        for p, t, c, has_sla, late, n in resolved_counts(qs, period, shared)["sla"]
+        if has_sla
+    ]
     team_ids = {r["team_id"] for r in fr_rows + res_rows if r["team_id"]}
     teams = dict(Team.objects.filter(pk__in=team_ids).values_list("pk", "name"))
     columns = [_("Tickets with a target"), _("Met"), _("Breached"), _("Compliance (%)")]
@@ -452,11 +446,13 @@ def service_levels(*, period: Period, filters: TicketFilters) -> Dashboard:
     )
 
 
-def satisfaction(*, period: Period, filters: TicketFilters) -> Dashboard:
-    qs = facts(filters).filter(_within("rated_at", period))
-    rows = list(qs.values("team_id", "rating").annotate(n=Count("pk")))
+def satisfaction(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
+    cats, units = trees(shared)
+    qs = facts(filters, cats, units).filter(_within("rated_at", period))
+    rows = list(qs.values("team_id", "rating", "rating_commented").annotate(n=Count("pk")))
     distribution = Counter[int]()
     per_team: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
+    commented = sum(row["n"] for row in rows if row["rating_commented"])
     for row in rows:
         distribution[row["rating"]] += row["n"]
         per_team[row["team_id"]][0] += row["n"]
@@ -517,9 +513,7 @@ def satisfaction(*, period: Period, filters: TicketFilters) -> Dashboard:
         figures=[
             Figure("average", _("Average rating (out of 5)"), average),
             Figure("ratings", _("Ratings"), count),
-            Figure(
-                "comments", _("Ratings with a comment"), qs.filter(rating_commented=True).count()
-            ),
+            Figure("comments", _("Ratings with a comment"), commented),
         ],
         tables=[dist, by_team, comment_table],
     )
