@@ -415,6 +415,9 @@ class Ticket(models.Model):
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
             ),
             models.Index(fields=["category", "-created_at"], name="ticket_category_idx"),
+            # Open major incidents, shown on every portal page and beside every suggestion:
+            # the few major tickets, newest first (see selectors.open_major_incidents).
+            models.Index(fields=["is_major", "-created_at"], name="ticket_major_idx"),
         ]
 
     def __str__(self) -> str:

@@ -205,7 +205,9 @@ def requester_open_tickets(*, ticket: Ticket, limit: int = 5) -> list[Ticket]:
 
 def open_major_incidents() -> list[Ticket]:
     return list(
-        Ticket.objects.filter(is_major=True, status__in=OPEN_STATUSES, parent__isnull=True)
+        # `is_major IN (true)` rather than `is_major`: SQLite only uses an index for a
+        # comparison, and the bare column is how Django writes `is_major=True` there.
+        Ticket.objects.filter(is_major__in=[True], status__in=OPEN_STATUSES, parent__isnull=True)
         .only("reference", "title", "created_at", "status")
         .order_by("-created_at")[:5]
     )
