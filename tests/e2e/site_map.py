@@ -32,7 +32,8 @@ def routes() -> list[Route]:
             if isinstance(entry, URLResolver):
                 if prefix.startswith(("api/", "django-admin/")):
                     continue
-                walk(entry.url_patterns, [*namespaces, *([entry.namespace] if entry.namespace else [])])
+                inner = [entry.namespace] if entry.namespace else []
+                walk(entry.url_patterns, [*namespaces, *inner])
             elif isinstance(entry, URLPattern) and entry.name:
                 params = tuple(entry.pattern.converters)  # type: ignore[attr-defined]
                 found.append(Route(":".join([*namespaces, entry.name]), params))

@@ -54,7 +54,7 @@ def test_every_route_is_mapped_to_a_page_or_has_a_reason():
     names = {route.name for route in site_map.routes()}
     assert set(site_map.NOT_PAGES) <= names
     assert set(site_map.KWARGS) <= names
-    assert PUBLIC_PAGES <= names
+    assert names >= PUBLIC_PAGES
 
 
 def _log_in(page: Page, email: str) -> None:
@@ -142,4 +142,4 @@ def test_every_page_of_every_role_passes_axe(browser: Browser, live_server: Any)
     assert reached["anonymous"] == PUBLIC_PAGES
     assert "django-admin" in reached["admin"]
     assert len(reached["collaborator"]) >= 20
-    assert len(reached["agent"]) >= 50
+    assert len(reached["agent"]) >= 40
