@@ -117,7 +117,6 @@ def test_a_collaborator_opens_a_request_with_the_keyboard_only(page: Page):
     expect(page.locator("main p strong").first).to_contain_text("VPN")  # "Sujet : VPN"
 
     # Step 2, the form: the title first; the suggested answer comes right after it.
-    skip_to_content(page)
     assert tab_to(page, "Titre *")[-2:] == ["modifier", "Titre *"]
     page.keyboard.type("vpn qui coupe")
     expect(page.locator("#deflection").get_by_role("link")).to_have_text(
@@ -129,9 +128,9 @@ def test_a_collaborator_opens_a_request_with_the_keyboard_only(page: Page):
     page.keyboard.type("Coupure toutes les dix minutes depuis ce matin.")
     assert press(page, "Tab")["name"] == "Numéro du poste *"
     page.keyboard.type("PC-4512")
-    assert press(page, "Tab")["name"] == "Seulement moi"
+    assert press(page, "Tab")["name"] == "Moi uniquement"
     assert press(page, "ArrowDown")["name"] == "Mon équipe ou mon site"
-    assert press(page, "Tab")["name"] == "Je suis ralenti"
+    assert press(page, "Tab")["name"] == "Je suis ralenti dans mon travail"
     assert press(page, "ArrowDown")["name"] == "Je ne peux pas travailler"
     # Back and forth: Shift+Tab returns to the previous group, on its chosen answer.
     assert press(page, "Shift+Tab")["name"] == "Mon équipe ou mon site"
