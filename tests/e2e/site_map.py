@@ -301,6 +301,27 @@ def pages_for(user: User) -> list[tuple[str, str]]:
     return pages
 
 
+def reference_data() -> None:
+    """The reference rows the data migrations write (categories, priority matrix, SLA
+    policies, asset types, search synonyms). A transactional test starts from an empty
+    database when the serialized copy is not restored (seen on PostgreSQL), so the browser
+    tests put them back; each seed is idempotent."""
+    import importlib
+
+    from django.apps import apps
+
+    from relais.search.models import SynonymGroup
+
+    for module, function in [
+        ("relais.tickets.migrations.0002_seed_reference_data", "seed"),
+        ("relais.assets.migrations.0002_asset_types", "create_types"),
+    ]:
+        getattr(importlib.import_module(module), function)(apps, None)
+    if not SynonymGroup.objects.exists():
+        for module in ("0003_seed_synonyms", "0005_synonyms_update"):
+            importlib.import_module(f"relais.search.migrations.{module}").forward(apps, None)
+
+
 def seed_site(*, scale: float = 0.02) -> None:
     """The demo organisation, desk, knowledge, community, park and service watch, plus the
     few objects the demo does not make (so that every page has something to show): a
@@ -308,6 +329,7 @@ def seed_site(*, scale: float = 0.02) -> None:
     subscriptions, an asset import and a ticket attachment."""
     from relais.core import demo
 
+    reference_data()
     demo.seed(scale=scale)
     seed_extras()
 

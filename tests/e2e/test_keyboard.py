@@ -16,6 +16,7 @@ from relais.kb.services import ArticleDraft, article_create
 from relais.monitoring.models import Subscription
 from relais.tickets.models import Category, Ticket
 from tests.e2e.conftest import assert_accessible, log_in
+from tests.e2e.site_map import reference_data
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [
@@ -82,15 +83,9 @@ def skip_to_content(page: Page) -> None:
 
 
 def test_a_collaborator_opens_a_request_with_the_keyboard_only(page: Page):
-    root, _ = Category.objects.get_or_create(name="Connexion & VPN", parent=None)
-    Category.objects.update_or_create(
-        name="VPN",
-        parent=root,
-        defaults={
-            "extra_fields": [
-                {"name": "poste", "label": "Numéro du poste", "required": True},
-            ]
-        },
+    reference_data()
+    Category.objects.filter(name="VPN", parent__name="Connexion & VPN").update(
+        extra_fields=[{"name": "poste", "label": "Numéro du poste", "required": True}]
     )
     article_create(
         draft=ArticleDraft(

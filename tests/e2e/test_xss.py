@@ -40,6 +40,7 @@ from relais.tickets.models import Attachment, Category, Ticket
 from relais.tickets.services import ticket_open, ticket_reply
 from relais.tickets.services.lifecycle import TicketDraft
 from tests.e2e.conftest import log_in
+from tests.e2e.site_map import reference_data
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [
@@ -119,6 +120,7 @@ def raw_mail(sender: str) -> bytes:
 def hostile_content() -> dict[str, Any]:
     """Payloads written through the services, as the forms, the API, the directory sync and
     the mail gateway write them."""
+    reference_data()
     collaborator = UserFactory(role=Role.COLLABORATOR)
     agent = UserFactory(role=Role.AGENT)
     supervisor = UserFactory(role=Role.SUPERVISOR)
@@ -293,6 +295,7 @@ def test_dangerous_uploads_never_run_script_in_the_browser(browser: Browser, liv
     """D2: markup is refused at upload; what is accepted (a PNG with HTML after its header,
     text with markup inside) is served so that Chromium runs nothing, even inline, and even
     if the download disposition were lost: the sandboxing CSP alone stops the script."""
+    reference_data()
     requester = UserFactory(role=Role.COLLABORATOR)
     category = Category.objects.filter(children__isnull=True, is_active=True).order_by("pk")[0]
     ticket = ticket_open(
