@@ -22,6 +22,7 @@ PUBLIC = {
     "/healthz",
     "/readyz",
     "/deconnexion/",
+    "/accessibilite/",  # the RGAA accessibility statement (public, like the law asks)
     # Service watch: the public status page, its JSON, e-mail subscriptions (token links)
     # and the heartbeat URLs that scheduled jobs call with their secret token.
     "/veille/statut-public/",

@@ -591,6 +591,10 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = required("DEFAULT_FROM_EMAIL", "Relais <relais@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_MESSAGE_ID_DOMAIN = env_str("RELAIS_MESSAGE_ID_DOMAIN", "relais.localhost")
+# Where people report an accessibility problem (RGAA statement, /accessibilite/).
+ACCESSIBILITY_CONTACT = env_str(
+    "RELAIS_ACCESSIBILITY_CONTACT", DEFAULT_FROM_EMAIL.rpartition("<")[2].rstrip(">").strip()
+)
 
 # --- E-mail channel (relais.mail) ---------------------------------------------------------------
 # Secrets stored in the database (mailbox passwords…) are sealed with this key; comma-separated

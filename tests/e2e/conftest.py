@@ -67,15 +67,20 @@ def page(browser: Browser, request: pytest.FixtureRequest, live_server: Any) -> 
 _axe = Axe()
 
 
-def assert_accessible(page: Page) -> None:
-    """Zero serious or critical axe-core violations on the current page."""
+def axe_violations(page: Page) -> list[str]:
+    """The serious and critical axe-core violations on the current page, one line each."""
     results = _axe.run(page)
-    blocking = [
+    return [
         f"{violation['id']} ({violation['impact']}): {violation['help']} — "
-        + "; ".join(node["target"][0] for node in violation["nodes"][:3])
+        + "; ".join(str(node["target"][0]) for node in violation["nodes"][:3])
         for violation in results.response["violations"]
         if violation["impact"] in BLOCKING_IMPACTS
     ]
+
+
+def assert_accessible(page: Page) -> None:
+    """Zero serious or critical axe-core violations on the current page."""
+    blocking = axe_violations(page)
     assert not blocking, f"axe violations on {page.url}:\n" + "\n".join(blocking)
 
 

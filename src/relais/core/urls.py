@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics_view, name="metrics"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
     path("administration/envois/", views.outbox_list, name="outbox"),
     path(
         "administration/envois/<int:message_id>/relancer/",

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hmac
 import logging
 import sys
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,27 @@ logger = logging.getLogger(__name__)
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
+
+
+# The axe-core release the browser tests run (tests/e2e/test_accessibility.py checks that this
+# is the one installed, so the statement never names a tool that was not used).
+AXE_CORE_VERSION = "4.12.1"
+STATEMENT_DATE = date(2026, 11, 29)
+
+
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The RGAA accessibility statement: public, like the law asks, and linked from the
+    footer of every page."""
+    return render(
+        request,
+        "core/accessibility.html",
+        {
+            "axe_core_version": AXE_CORE_VERSION,
+            "statement_date": STATEMENT_DATE,
+            "contact": settings.ACCESSIBILITY_CONTACT,
+        },
+    )
 
 
 @never_cache

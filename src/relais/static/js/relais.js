@@ -86,8 +86,35 @@ function setUpSuggestions() {
       clearTimeout(timer);
       timer = setTimeout(update, 250);
     });
+    // Keyboard: Down from the box goes to the first suggestion, Up and Down move between
+    // suggestions (Up from the first one comes back to the box), Escape closes the list and
+    // returns to the box. Enter on a suggestion follows its link, as usual.
+    const links = () => Array.from(box.querySelectorAll("a.suggestion__link"));
+    const close = () => {
+      box.replaceChildren();
+      last = ""; // typing again asks again
+    };
     input.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") box.replaceChildren();
+      if (event.key === "Escape") close();
+      if (event.key === "ArrowDown" && links().length) {
+        event.preventDefault();
+        links()[0].focus();
+      }
+    });
+    box.addEventListener("keydown", (event) => {
+      const all = links();
+      const index = all.indexOf(document.activeElement);
+      if (index < 0) return;
+      if (event.key === "ArrowDown" && index < all.length - 1) {
+        event.preventDefault();
+        all[index + 1].focus();
+      } else if (event.key === "ArrowUp") {
+        event.preventDefault();
+        (index > 0 ? all[index - 1] : input).focus();
+      } else if (event.key === "Escape") {
+        close();
+        input.focus();
+      }
     });
   }
 }
