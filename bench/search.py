@@ -188,7 +188,15 @@ def seed_tickets(count: int, database: str) -> float:
                 False, False, False,
             ]  # fmt: skip
             entry = entries.entry(
-                index, reference, title, description, category, requester, created
+                index,
+                reference,
+                title,
+                description,
+                category,
+                requester,
+                created,
+                assignee=ticket[17],
+                team=ticket[16],
             )
             yield ticket, entry
 

@@ -8,7 +8,12 @@ scores on the graded judgments:
 * ``semantic`` - cosine between the query and each document, alone;
 * ``lin w``    - lex / max(lex) + w * minmax(cosine) over the union of lexical top-50
   and semantic top-50 (a document missing from the lexical list gets lex = 0);
-* ``rrf w``    - 1 / (60 + rank_lex) + w / (60 + rank_sem) on the same union.
+* ``rrf w``    - 1 / (60 + rank_lex) + w / (60 + rank_sem) on the same union;
+* ``agree k``  - the lexical ranking, but the best document of the semantic top-4 that the
+  lexical ranking holds between positions k+1 and 20 moves up to position k+1 (both
+  signals agree on it; positions 1..k never change);
+* ``tail k``   - the lexical ranking whose positions k+1..30 are reordered by
+  1 / (60 + rank_lex) + 0.5 / (60 + rank_sem) within them (no new document comes in).
 
 For each variant the table gives nDCG@5 / MRR@10 / Recall@10 and, against the lexical
 ranking, the mean paired per-query difference of nDCG@5 with its standard error.
@@ -191,6 +196,28 @@ def rrf_blend(
         for d in union
     }
     return sorted(union, key=lambda d: (-score[d], d))
+
+
+def agree_blend(
+    lex: Sequence[tuple[str, float]], sem: np.ndarray, ids: Sequence[str], keep: int
+) -> list[str]:
+    """Promote the best semantic top-4 document found at lexical positions keep+1..20."""
+    ranked = [d for d, _ in lex]
+    semantic_top = [ids[i] for i in np.argsort(-sem, kind="stable")[:4]]
+    moved = [d for d in semantic_top if d in ranked[keep:20]][:1]
+    return ranked[:keep] + moved + [d for d in ranked[keep:] if d not in moved]
+
+
+def tail_blend(
+    lex: Sequence[tuple[str, float]], sem: np.ndarray, ids: Sequence[str], keep: int
+) -> list[str]:
+    """Reorder lexical positions keep+1..30 by RRF of lexical and semantic rank."""
+    ranked = [d for d, _ in lex]
+    pos = {d: i for i, d in enumerate(ids)}
+    tail = ranked[keep:30]
+    by_sem = {d: r for r, d in enumerate(sorted(tail, key=lambda d: -sem[pos[d]]))}
+    fused = sorted(tail, key=lambda d: -(1 / (RRF_K + tail.index(d)) + 0.5 / (RRF_K + by_sem[d])))
+    return ranked[:keep] + fused + ranked[30:]
 
 
 # --- evaluation --------------------------------------------------------------------------
@@ -386,6 +413,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             q["qid"]: rrf_blend(lex[q["qid"]], sims[k], ids, w) for k, q in enumerate(queries)
         }
 
+    for keep in (3, 5, 7):
+        runs[f"agree {keep}"] = {
+            q["qid"]: agree_blend(lex[q["qid"]], sims[k], ids, keep) for k, q in enumerate(queries)
+        }
+        runs[f"tail {keep}"] = {
+            q["qid"]: tail_blend(lex[q["qid"]], sims[k], ids, keep) for k, q in enumerate(queries)
+        }
     scored = {name: evaluate(run, queries) for name, run in runs.items()}
     base = scored["lexical"]
     print(f"model={args.model} doc-text={args.doc_text} queries={len(queries)} pool={POOL}")

@@ -104,12 +104,12 @@ def fresh_instance(env: dict[str, str], database: str) -> None:
 # The search entry of a ticket, as `relais.tickets.search.TicketSource` writes it.
 ENTRY_COLUMNS = [
     "kind", "object_id", "audience", "category_id", "title", "text", "url", "terms_title",
-    "terms_tags", "terms_body", "length_title", "length_tags", "length_body", "owners",
+    "terms_tags", "terms_body", "length_title", "length_tags", "length_body", "scope_keys",
     "updated_at",
 ]  # fmt: skip
-TICKET_GIN = (  # as in relais/search/migrations/0006_ticket_owners.py
+TICKET_GIN = (  # as in relais/search/migrations/0008_scope_keys.py
     "CREATE INDEX search_entry_ticket_gin ON search_searchentry "
-    "USING gin (tsv, (string_to_array(owners, ' ')::bigint[])) WHERE kind = 'ticket'"
+    "USING gin (tsv, (string_to_array(scope_keys, ' '))) WHERE kind = 'ticket'"
 )
 
 
@@ -137,13 +137,18 @@ class TicketEntries:
         category: int,
         requester: int,
         created: datetime,
+        assignee: int | None = None,
+        team: int | None = None,
     ) -> list[Any]:
+        # The scope keys as relais.tickets.permissions writes them (opener = requester here).
+        keys = [f"u{requester}"] + ([f"a{assignee}"] if assignee else [])
+        keys.append(f"t{team}" if team else "t")
         title_terms = self.analyse(reference) + self.terms(title)
         body_terms = [t for sentence in description.split(".") for t in self.terms(sentence)]
         return [
             "ticket", ticket_id, "private", category, f"{reference} · {title}", description,
             f"/demandes/{reference}/", " ".join(title_terms), "", " ".join(body_terms),
-            len(title_terms), 0, len(body_terms), str(requester), created,
+            len(title_terms), 0, len(body_terms), " ".join(keys), created,
         ]  # fmt: skip
 
 
@@ -292,7 +297,15 @@ def seed(
             entry = None
             if entries is not None:
                 entry = entries.entry(
-                    first_id + number, reference, title, description, category, requester, created
+                    first_id + number,
+                    reference,
+                    title,
+                    description,
+                    category,
+                    requester,
+                    created,
+                    assignee=row[18],
+                    team=row[17],
                 )
             yield row, entry
 

@@ -31,6 +31,7 @@ def publish(supervisor: User) -> Callable[..., Article]:
 
 # The service desk's fixtures (teams, the VPN category, requester, agents).
 from tests.tickets.conftest import (  # noqa: E402, F401
+    other_agent,
     other_team,
     requester,
     team_agent,

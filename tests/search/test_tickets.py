@@ -1,5 +1,6 @@
-"""Ticket search at volume: the newest matches first, and a collaborator's own tickets found
-through the index (PostgreSQL) — the same tickets on both backends, never another's."""
+"""Ticket search at volume: the newest matches first, and a collaborator's or an agent's
+tickets found through the index (PostgreSQL) — the same tickets on both backends, never
+another's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from relais.search import backends
 from relais.search.engine import search
 from relais.search.models import SearchEntry
 from relais.tickets.choices import Level
-from relais.tickets.services import TicketDraft, ticket_open, ticket_watch
+from relais.tickets.models import Ticket
+from relais.tickets.permissions import TicketPolicy
+from relais.tickets.services import TicketDraft, ticket_open, ticket_update, ticket_watch
 from tests.factories import UserFactory
 from tests.tickets.conftest import open_ticket
 
@@ -40,17 +43,83 @@ def test_a_collaborator_finds_what_they_asked_had_opened_or_watch(
     assert found("imprimante", requester) == {asked.pk, opened_for.pk, watched.pk}
     assert found("imprimante", other) == {watched.pk, not_theirs.pk}
     entry = SearchEntry.objects.get(kind="ticket", object_id=opened_for.pk)
-    assert entry.owners == f"{requester.pk} {team_agent.pk}"
+    assert entry.scope_keys.split() == [
+        f"u{requester.pk}",
+        f"o{team_agent.pk}",
+        *([f"a{opened_for.assignee_id}"] if opened_for.assignee_id else []),
+        f"t{opened_for.team_id}",
+    ]
 
 
-def test_an_entry_that_names_the_wrong_owner_still_shows_only_the_scope(requester, vpn_category):
+def test_an_agent_finds_the_tickets_of_their_scope_and_no_other(
+    requester, vpn_category, vpn_team, other_team, team_agent, other_agent, supervisor
+):
+    """Their team's, assigned to them, untriaged, asked by them, watched: what the policy
+    lets them see, found through the index on PostgreSQL, the same on SQLite."""
+    team_ticket = open_ticket(requester, vpn_category, title="Imprimante du 2e bloquée")
+    elsewhere = open_ticket(requester, vpn_category, title="Imprimante du hall en panne")
+    ticket_update(
+        ticket=elsewhere, actor=supervisor, changes={"team": other_team}, expected_version=None
+    )
+    assigned = open_ticket(requester, vpn_category, title="Imprimante couleur")
+    other_team.members.add(team_agent)  # assigned to them there, then they left that team
+    ticket_update(
+        ticket=assigned,
+        actor=supervisor,
+        changes={"team": other_team, "assignee": team_agent},
+        expected_version=None,
+    )
+    other_team.members.remove(team_agent)
+    team_agent._relais_team_ids = None  # (the policy caches a user's teams per request)
+    untriaged = open_ticket(requester, vpn_category, title="Imprimante de l'accueil")
+    Ticket.objects.filter(pk=untriaged.pk).update(team=None, assignee=None)
+    untriaged.refresh_from_db()
+    untriaged.save(update_fields=["team"])  # the index follows the team (signal upkeep)
+    watched = open_ticket(requester, vpn_category, title="Imprimante du 3e")
+    ticket_update(
+        ticket=watched, actor=supervisor, changes={"team": other_team}, expected_version=None
+    )
+    ticket_watch(ticket=watched, actor=supervisor, watcher=team_agent)
+    own = open_ticket(team_agent, vpn_category, title="Imprimante de mon bureau")
+    ticket_update(ticket=own, actor=supervisor, changes={"team": other_team}, expected_version=None)
+
+    visible = set(TicketPolicy().scope(team_agent).values_list("pk", flat=True))
+    theirs = {team_ticket.pk, assigned.pk, untriaged.pk, watched.pk, own.pk}
+    assert found("imprimante", team_agent) == theirs
+    assert theirs == visible & (theirs | {elsewhere.pk})
+    assert elsewhere.pk in found("imprimante", other_agent)
+    assert team_ticket.pk not in found("imprimante", other_agent)
+
+
+def test_a_ticket_moved_to_another_team_is_found_by_that_team_only(
+    requester, vpn_category, other_team, team_agent, other_agent, supervisor
+):
+    moved = open_ticket(requester, vpn_category, title="Scanner hors service")
+    assert found("scanner", team_agent) == {moved.pk}
+    assert found("scanner", other_agent) == set()
+
+    ticket_update(
+        ticket=moved,
+        actor=supervisor,
+        changes={"team": other_team, "assignee": None},
+        expected_version=None,
+    )
+
+    assert found("scanner", team_agent) == set()
+    assert found("scanner", other_agent) == {moved.pk}
+
+
+def test_an_entry_with_wrong_scope_keys_still_shows_only_the_scope(
+    requester, vpn_category, other_team, other_agent
+):
     theirs = open_ticket(requester, vpn_category, title="Badge refusé au parking")
     stranger = UserFactory()
-    # The index is only a shortcut: the policy decides (a stale or forged owner list).
+    # The index is only a shortcut: the policy decides (stale or forged keys).
     SearchEntry.objects.filter(kind="ticket", object_id=theirs.pk).update(
-        owners=f"{requester.pk} {stranger.pk}"
+        scope_keys=f"u{requester.pk} o{stranger.pk} t{other_team.pk}"
     )
     assert found("badge", stranger) == set()
+    assert found("badge", other_agent) == set()
     assert found("badge", requester) == {theirs.pk}
 
 
@@ -86,3 +155,15 @@ def test_tickets_come_newest_first_read_backwards_from_the_newest(
     assert newest("scann lent", 50) == [
         entries[t.pk] for t in reversed(tickets) if t.title == "Scanner lent"
     ]
+
+
+def test_the_tickets_of_a_deleted_team_are_found_as_untriaged(
+    requester, vpn_category, vpn_team, other_agent
+):
+    orphan = open_ticket(requester, vpn_category, title="Casque cassé")
+    assert found("casque", other_agent) == set()
+
+    vpn_team.delete()  # its tickets lose their team (SET_NULL): every agent sees them
+
+    assert SearchEntry.objects.get(kind="ticket", object_id=orphan.pk).scope_keys.endswith(" t")
+    assert found("casque", other_agent) == {orphan.pk}

@@ -272,28 +272,43 @@ def test_visible_ids_is_the_scope_for_every_role(people, ticket, vpn_category, t
     assert len(set(policy.visible_ids(collaborator).values_list("pk", flat=True))) == 2
 
 
-def test_search_owned_scope_is_the_scope_of_a_collaborator(
-    people, ticket, vpn_category, team_agent
+def test_search_keyed_scope_is_the_scope_of_a_collaborator_and_of_an_agent(
+    people, ticket, vpn_category, team_agent, other_team
 ):
-    """The search finds a collaborator's tickets as "owned (requester, opener) or watched":
-    exactly their scope; the desk gets no such shortcut."""
+    """The search finds a collaborator's or an agent's tickets as "holding one of their scope
+    keys, or watched": exactly their scope; who sees everything gets no such filter."""
     from relais.search.registry import source
+    from relais.tickets.models import Ticket
     from relais.tickets.permissions import TicketPolicy
-    from relais.tickets.services import ticket_watch
+    from relais.tickets.services import ticket_update, ticket_watch
     from tests.tickets.conftest import open_ticket
 
     collaborator = people["collaborator"]
     open_ticket(collaborator, vpn_category, title="Le sien")
     watched = open_ticket(people["requester"], vpn_category, title="Suivi")
     ticket_watch(ticket=watched, actor=team_agent, watcher=collaborator)
+    ticket_watch(ticket=watched, actor=team_agent, watcher=people["other_agent"])
+    elsewhere = open_ticket(collaborator, vpn_category, title="Ailleurs")
+    ticket_update(
+        ticket=elsewhere,
+        actor=people["supervisor"],
+        changes={"team": other_team},
+        expected_version=None,
+    )
+    opened = open_ticket(team_agent, vpn_category, title="Ouvert pour un autre")
+    Ticket.objects.filter(pk=opened.pk).update(
+        requester=collaborator, created_by=team_agent, team=other_team, assignee=None
+    )
+    untriaged = open_ticket(collaborator, vpn_category, title="Sans équipe")
+    Ticket.objects.filter(pk=untriaged.pk).update(team=None, assignee=None)
     tickets = source("ticket")
-    owned = tickets.owned_scope(collaborator)
-    assert owned is not None and owned.owner_id == collaborator.pk
-    by_owner = {
-        t.pk
-        for t in TicketPolicy().scope(people["supervisor"])
-        if collaborator.pk in (t.requester_id, t.created_by_id)
-    }
-    others = set(owned.others.values_list("ticket_id", flat=True))
-    assert by_owner | others == set(TicketPolicy().scope(collaborator).values_list("pk", flat=True))
-    assert tickets.owned_scope(team_agent) is None
+    policy = TicketPolicy()
+    everything = list(policy.scope(people["supervisor"]))
+    for name in ("collaborator", "requester", "team_agent", "other_agent"):
+        user = people[name]
+        keyed = tickets.keyed_scope(user)
+        assert keyed is not None, name
+        by_keys = {t.pk for t in everything if set(policy.index_keys(t)) & set(keyed.keys)}
+        others = set(keyed.others.values_list("ticket_id", flat=True))
+        assert by_keys | others == set(policy.scope(user).values_list("pk", flat=True)), name
+    assert tickets.keyed_scope(people["supervisor"]) is None

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from relais.search.models import KNOWLEDGE_KINDS
-from relais.search.registry import OwnedScope
+from relais.search.registry import KeyedScope
 
 _TERM = re.compile(r"^\w{1,100}$")
 # With a wide scope, this many times the wanted candidates are fetched, then filtered.
@@ -36,9 +36,9 @@ class Criteria:
     category_id: int | None = None
     restrict: QuerySet | None = None  # primary keys of the objects the user may find
     small_scope: bool = False  # `restrict` holds few objects: start from them (PostgreSQL)
-    # The same scope as owned objects plus others (PostgreSQL starts from the index), and the
-    # policy's queryset that checks what that finds.
-    owned: OwnedScope | None = None
+    # The same scope as scope keys plus others (PostgreSQL finds it through the index), and
+    # the policy's queryset that checks what that finds.
+    keyed: KeyedScope | None = None
     verify: QuerySet | None = None
     limit: int = 200
 
@@ -87,8 +87,8 @@ def candidates(c: Criteria) -> list[int]:
     if not concepts:
         return []
     postgres = connection.vendor == "postgresql"
-    if postgres and c.owned is not None and c.verify is not None:
-        return _postgres_owned(c, concepts)
+    if postgres and c.keyed is not None and c.verify is not None:
+        return _in_scope(_postgres_keyed(c, concepts), c.verify)
     if c.restrict is not None and not c.small_scope:
         return _post_filtered(c)
     where, params = _filters(c)
@@ -165,7 +165,11 @@ def _postgres(c: Criteria, concepts: list[list[str]], where: str, params: list[A
 
 
 def _postgres_newest(
-    c: Criteria, concepts: list[list[str]], where: str, params: list[Any]
+    c: Criteria,
+    concepts: list[list[str]],
+    where: str,
+    params: list[Any],
+    keys: Sequence[str] | None = None,
 ) -> list[int]:
     """The newest `c.limit` matches (highest ids first, as FTS5 gives them on SQLite), read
     from the newest entries backwards.
@@ -178,9 +182,17 @@ def _postgres_newest(
     2. if short, the rate found there sizes an id range expected to hold twice the missing
        matches, searched through the text index within that range;
     3. if still short, the text index alone for the rest (few matches are left by then).
+    With `keys`, only the entries holding one of these scope keys (in steps 2 and 3 the
+    GIN index tests them with the text).
     """
     kind = c.kinds[0]  # checked by _filters
     tsquery = _tsquery(c, concepts)
+    walked, indexed = where, where
+    if keys is not None:
+        # `scope_keys || ''` hides the keys from the GIN index while walking the ids too.
+        walked += " AND " + _KEYS.format(column="e.scope_keys || ''")
+        indexed += " AND " + _KEYS.format(column="e.scope_keys")
+        params = [*params, list(keys)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT max(id) FROM search_searchentry WHERE kind = '{kind}'"  # noqa: S608
@@ -193,7 +205,7 @@ def _postgres_newest(
         found = _postgres_page(
             cursor,
             tsquery,
-            f"(e.tsv || ''::tsvector) @@ q AND {where} AND e.id > %s AND e.id <= %s",
+            f"(e.tsv || ''::tsvector) @@ q AND {walked} AND e.id > %s AND e.id <= %s",
             [*params, low, high],
             c.limit,
         )
@@ -203,7 +215,7 @@ def _postgres_newest(
             found += _postgres_page(
                 cursor,
                 tsquery,
-                f"e.tsv @@ q AND {where} AND e.id > %s AND e.id <= %s",
+                f"e.tsv @@ q AND {indexed} AND e.id > %s AND e.id <= %s",
                 [*params, low, high],
                 need,
             )
@@ -213,7 +225,7 @@ def _postgres_newest(
             found += _postgres_page(
                 cursor,
                 tsquery,
-                f"e.tsv @@ q AND {where} AND e.id + 0 <= %s",
+                f"e.tsv @@ q AND {indexed} AND e.id + 0 <= %s",
                 [*params, low],
                 c.limit - len(found),
             )
@@ -232,36 +244,47 @@ def _postgres_page(
     return [row[0] for row in cursor.fetchall()]
 
 
-def _postgres_owned(c: Criteria, concepts: list[list[str]]) -> list[int]:
-    """A collaborator's newest matches, found through the index: the entries they own (the
-    ticket GIN index holds the text and the owners, so it returns only their matches) and
-    the few others of their scope (watched), then checked against the policy's queryset."""
-    assert c.owned is not None and c.verify is not None
+# The second expression of the tickets' GIN index (migration 0007): an entry's scope keys.
+_KEYS = "string_to_array({column}, ' ') && %s::text[]"
+
+
+def _postgres_keyed(c: Criteria, concepts: list[list[str]]) -> list[int]:
+    """The newest matches of a user's scope found through the index: the entries holding one
+    of their scope keys (the ticket GIN index holds the text and the keys, so it returns
+    only the matches of their scope) and the few others of their scope (watched), to be
+    checked against the policy's queryset by the caller."""
+    assert c.keyed is not None
     where, params = _filters(c, with_restrict=False)
-    others_sql, others_params = "", []
-    if c.owned.others is not None:
-        others = c.owned.others.order_by()
+    tsquery = _tsquery(c, concepts)
+    if c.keyed.few:
+        # Few objects (a requester's): every match, through the index.
+        sql = (
+            "SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
+            f"WHERE e.tsv @@ q AND {_KEYS.format(column='e.scope_keys')} AND {where} "
+            "ORDER BY e.id DESC LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [tsquery, list(c.keyed.keys), *params, c.limit])
+            found = [row[0] for row in cursor.fetchall()]
+    else:
+        # Many (an agent's teams): newest first, as for those who see everything.
+        found = _postgres_newest(c, concepts, where, params, keys=c.keyed.keys)
+    if c.keyed.others is not None:
+        others = c.keyed.others.order_by()
         sub_sql, sub_params = others.query.get_compiler(using=others.db).as_sql()
-        # Only constants and placeholders are interpolated (see _filters); the others are the
-        # source's queryset compiled by the ORM.
-        others_sql = (
-            " UNION SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
-            f"WHERE e.tsv @@ q AND {where} AND e.object_id IN ({sub_sql})"
+        # Driven by the few other objects, each looked up by its unique (kind, object_id).
+        # Only constants and placeholders are interpolated (see _filters); the others are
+        # the source's queryset compiled by the ORM.
+        sql = (
+            f"WITH others (object_id) AS MATERIALIZED ({sub_sql}) "  # noqa: S608
+            "SELECT e.id FROM others o JOIN search_searchentry e ON e.object_id = o.object_id, "
+            "to_tsquery('simple', %s) q "
+            f"WHERE e.tsv @@ q AND {where} ORDER BY e.id DESC LIMIT %s"
         )
-        others_params = [_tsquery(c, concepts), *params, *sub_params]
-    sql = (
-        "SELECT id FROM (SELECT e.id FROM search_searchentry e, "  # noqa: S608
-        "to_tsquery('simple', %s) q WHERE e.tsv @@ q "
-        # The very expression of the ticket GIN index (migration 0006).
-        "AND string_to_array(e.owners, ' ')::bigint[] @> ARRAY[%s]::bigint[] "
-        f"AND {where}{others_sql}) found ORDER BY id DESC LIMIT %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [_tsquery(c, concepts), c.owned.owner_id, *params, *others_params, c.limit]
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    return _in_scope(ids, c.verify)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*sub_params, tsquery, *params, c.limit])
+            found = sorted({*found, *(row[0] for row in cursor.fetchall())}, reverse=True)
+    return found[: c.limit]
 
 
 def _postgres_from_scope(c: Criteria, concepts: list[list[str]]) -> list[int]:

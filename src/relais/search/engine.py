@@ -8,8 +8,10 @@ the community's similar questions) and the API call it. It analyses the query in
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,10 +112,11 @@ def _build(version: tuple[int, int], previous: _Knowledge | None) -> _Knowledge:
     return _Knowledge(version, synonyms, vocabulary, stats, built_at)
 
 
-def knowledge() -> _Knowledge:
-    """The synonym table, vocabulary and corpus statistics, rebuilt when the index moved."""
+def knowledge(version: tuple[int, int] | None = None) -> _Knowledge:
+    """The synonym table, vocabulary and corpus statistics, rebuilt when the index moved
+    (`version`: the versions just read from IndexState, else read here)."""
     global _cache
-    version = _versions()
+    version = _versions() if version is None else version
     current = _cache
     if current is not None and current.version == version:
         return current
@@ -153,25 +156,71 @@ def _retrieval_concepts(concepts: list[list[str]], k: _Knowledge) -> list[list[s
     return [[rarest]]
 
 
-def _documents(ids: Sequence[int]) -> list[tuple[ranking.Document, SearchEntry]]:
-    entries = SearchEntry.objects.filter(id__in=ids).only(
-        "id", "kind", "object_id", "title", "url", "terms_title", "terms_tags", "terms_body"
+@dataclass(frozen=True)
+class _Entry:
+    """What a hit needs of its index entry."""
+
+    pk: int
+    kind: str
+    object_id: int
+    title: str
+    url: str
+
+
+_FIELDS = ("id", "kind", "object_id", "title", "url", "terms_title", "terms_tags", "terms_body")
+# Parsed knowledge entries of this process, by entry id, least recently used first: the same
+# articles come back as candidates search after search, and fetching and parsing their
+# terms was the largest cost of a search in Python. Emptied when the knowledge index moves
+# (any write); about 4.5 kB an entry (36 MB full; 40 varied queries at 20,000 documents
+# touch 5,000 entries).
+DOCUMENT_CACHE_SIZE = 8000
+_doc_cache: OrderedDict[int, tuple[ranking.Document, _Entry]] = OrderedDict()
+_doc_cache_version = -1
+_doc_cache_lock = threading.Lock()
+
+
+def _parse(row: tuple[Any, ...]) -> tuple[ranking.Document, _Entry]:
+    pk, kind, object_id, title, url, terms_title, terms_tags, terms_body = row
+    intern = sys.intern  # index terms repeat across documents: one string each
+    fields = {
+        "title": [intern(t) for t in terms_title.split()],
+        "tags": [intern(t) for t in terms_tags.split()],
+        "body": [intern(t) for t in terms_body.split()],
+    }
+    return ranking.Document(key=pk, kind=kind, fields=fields), _Entry(
+        pk, kind, object_id, title, url
     )
-    return [
-        (
-            ranking.Document(
-                key=e.pk,
-                kind=e.kind,
-                fields={
-                    "title": e.terms_title.split(),
-                    "tags": e.terms_tags.split(),
-                    "body": e.terms_body.split(),
-                },
-            ),
-            e,
-        )
-        for e in entries
-    ]
+
+
+def _documents(
+    ids: Sequence[int], cache_version: int | None = None
+) -> list[tuple[ranking.Document, _Entry]]:
+    """The candidates' parsed entries; knowledge entries (`cache_version` given: the knowledge
+    version read at the start of this search) through the process cache."""
+    global _doc_cache_version
+    if cache_version is None:
+        rows = SearchEntry.objects.filter(id__in=ids).values_list(*_FIELDS)
+        return [_parse(row) for row in rows]
+    with _doc_cache_lock:
+        if _doc_cache_version != cache_version:
+            _doc_cache.clear()
+            _doc_cache_version = cache_version
+        cached = {i: _doc_cache[i] for i in ids if i in _doc_cache}
+        for i in cached:
+            _doc_cache.move_to_end(i)
+    missing = [i for i in ids if i not in cached]
+    fetched = (
+        [_parse(row) for row in SearchEntry.objects.filter(id__in=missing).values_list(*_FIELDS)]
+        if missing
+        else []
+    )
+    with _doc_cache_lock:
+        if _doc_cache_version == cache_version:
+            for parsed in fetched:
+                _doc_cache[parsed[1].pk] = parsed
+            while len(_doc_cache) > DOCUMENT_CACHE_SIZE:
+                _doc_cache.popitem(last=False)
+    return [*cached.values(), *fetched]
 
 
 def _ranked(
@@ -180,11 +229,12 @@ def _ranked(
     stats: ranking.CorpusStats,
     limit: int,
     semantic_text: str | None = None,  # the query as typed: re-rank semantically if enabled
-) -> list[tuple[SearchEntry, float]]:
+    cache_version: int | None = None,  # knowledge entries: see _documents
+) -> list[tuple[_Entry, float]]:
     ids = backends.candidates(criteria)
     if not ids:
         return []
-    docs = _documents(ids)
+    docs = _documents(ids, cache_version)
     by_key = {doc.key: entry for doc, entry in docs}
     if semantic_text and semantic.enabled():
         ranked = ranking.rank(
@@ -214,7 +264,8 @@ def search(
     text = " ".join(query.split())[:MAX_QUERY_LENGTH]
     if not text:
         return Results(query=text)
-    k = knowledge()
+    versions = _versions()
+    k = knowledge(versions)
     analysed = analysis.analyse_query(text, k.synonyms, k.vocabulary, prefix=prefix)
     concepts = _concepts(analysed)
     if not concepts:
@@ -223,7 +274,7 @@ def search(
     category_id = int(category) if isinstance(category, int | str) and category != "" else None
     sources = _kinds_for(user, kinds)
     knowledge_sources = [s for s in sources if s.kind in KNOWLEDGE_KINDS]
-    found: list[tuple[SearchEntry, float]] = []
+    found: list[tuple[_Entry, float]] = []
     if knowledge_sources:
         audiences = sorted({a for s in knowledge_sources for a in (s.audiences(user) or ())})
         criteria = backends.Criteria(
@@ -236,12 +287,12 @@ def search(
             # pays for them (suggestions p95 29 → 25 ms at 20,000 documents on PostgreSQL).
             limit=CANDIDATES // 4 if prefix else CANDIDATES,
         )
-        found += _ranked(analysed, criteria, k.stats, limit, None if prefix else text)
+        found += _ranked(analysed, criteria, k.stats, limit, None if prefix else text, versions[0])
     for source in sources:
         if source.kind in KNOWLEDGE_KINDS:
             continue
         allowed = source.restrict_ids(user)
-        owned = source.owned_scope(user)
+        keyed = source.keyed_scope(user)
         criteria = backends.Criteria(
             kinds=[source.kind],
             # Every concept, a phrase by all its words: the candidates are the newest matches,
@@ -253,8 +304,8 @@ def search(
             category_id=category_id,
             restrict=allowed,
             small_scope=source.small_scope(user),
-            owned=owned,
-            verify=None if owned is None else source.restrict(user),
+            keyed=keyed,
+            verify=None if keyed is None else source.restrict(user),
             limit=CANDIDATES // 2,
         )
         found += _ranked(analysed, criteria, k.stats, limit)

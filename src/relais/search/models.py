@@ -29,8 +29,8 @@ class SearchEntry(models.Model):
     length_title = models.PositiveIntegerField(default=0)
     length_tags = models.PositiveIntegerField(default=0)
     length_body = models.PositiveIntegerField(default=0)
-    # IndexDoc.owners: user ids separated by spaces (PostgreSQL indexes them with the text).
-    owners = models.CharField(max_length=200, blank=True, default="")
+    # IndexDoc.scope_keys separated by spaces (PostgreSQL indexes them with the text).
+    scope_keys = models.CharField(max_length=200, blank=True, default="")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from relais.search.analysis import Query, QueryTerm
 
@@ -27,6 +28,19 @@ class Document:
     key: object
     fields: Mapping[str, Sequence[str]]
     kind: str = "article"
+
+    @cached_property
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Term frequencies per field, computed once (a cached document is scored often)."""
+        out: dict[str, dict[str, int]] = {}
+        for name in FIELDS:
+            seq = self.fields.get(name)
+            if seq:
+                counted: dict[str, int] = {}
+                for term in seq:
+                    counted[term] = counted.get(term, 0) + 1
+                out[name] = counted
+        return out
 
 
 @dataclass(frozen=True)
@@ -120,19 +134,16 @@ class _Scorer:
         frequencies: dict[str, dict[str, int]] = {}
         norms: dict[str, float] = {}
         matched: set[str] = set()
-        for name in FIELDS:
-            seq = doc.fields.get(name)
-            if not seq:
+        for name, counted in doc.counts.items():
+            found = {t: counted[t] for t in self.terms if t in counted}
+            if not found:
                 continue
-            present = self.terms.intersection(seq)
-            if not present:
-                continue
-            count = seq.count if isinstance(seq, list) else list(seq).count
-            frequencies[name] = {t: count(t) for t in present}
-            matched |= present
+            frequencies[name] = found
+            matched.update(found)
             avg = self.stats.avg_length.get(name) or 1.0
             b = params.b.get(name, 0.75)
-            norms[name] = params.weights.get(name, 1.0) / (1.0 - b + b * len(seq) / avg)
+            length = len(doc.fields[name])
+            norms[name] = params.weights.get(name, 1.0) / (1.0 - b + b * length / avg)
         if not frequencies:
             return 0.0
 

@@ -24,18 +24,22 @@ class IndexDoc:
     tags: Sequence[str] = ()
     audience: str = "everyone"  # "everyone" | "agents" | "private" (filtered by the policy)
     category_id: int | None = None
-    # Users whose own scope holds the object (a ticket's requester and opener): lets a
-    # search start from the index for them, see `Source.owned_scope`.
-    owners: Sequence[int | None] = ()
+    # What puts the object in someone's scope, as short keys chosen by the source (a ticket:
+    # its requester, opener, assignee and team): PostgreSQL indexes them with the text, so a
+    # search finds a user's objects through the index, see `Source.keyed_scope`.
+    scope_keys: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
-class OwnedScope:
-    """A user's scope told the way the index can answer it: the objects whose `owners` hold
-    `owner_id`, plus `others` (primary keys: a few more, such as the tickets they watch)."""
+class KeyedScope:
+    """A user's scope told the way the index can answer it: the objects holding any of
+    `keys` among their `IndexDoc.scope_keys`, plus `others` (primary keys: a few more, such as
+    the tickets they watch). `few`: the scope holds few objects (a requester's own), so every
+    match is read; otherwise (an agent's teams) the newest entries are read first."""
 
-    owner_id: int
+    keys: Sequence[str]
     others: models.QuerySet[Any] | None = None
+    few: bool = False
 
 
 class Source(ABC):
@@ -71,9 +75,9 @@ class Source(ABC):
         own tickets), so the search starts from them rather than from the text index."""
         return False
 
-    def owned_scope(self, user: Any) -> OwnedScope | None:
-        """`restrict(user)` as owned objects plus others, when it is exactly that (a
-        performance hint too: what it finds is still checked against `restrict`)."""
+    def keyed_scope(self, user: Any) -> KeyedScope | None:
+        """`restrict(user)` as scope keys plus others, when it is exactly that (a performance
+        hint too: what it finds is still checked against `restrict`)."""
         return None
 
     def visible_to(self, user: Any) -> bool:

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache, lru_cache
 from importlib.util import find_spec
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -275,9 +275,15 @@ def backfill(*, force: bool = False, progress: Callable[[int, int], None] | None
 # --- query time (relais.search.engine) ---------------------------------------------------
 
 
-def rerank(
-    text: str, ranked: Sequence[tuple[SearchEntry, float]], limit: int
-) -> list[tuple[SearchEntry, float]]:
+class _Keyed(Protocol):
+    @property
+    def pk(self) -> int: ...
+
+
+E = TypeVar("E", bound=_Keyed)
+
+
+def rerank(text: str, ranked: Sequence[tuple[E, float]], limit: int) -> list[tuple[E, float]]:
     """Blend the lexical scores of `ranked` (best first) with the cosine between the query
     and each entry's stored vector; the best `limit`. Lexical order if anything is missing."""
     pool = list(ranked[: max(POOL, limit)])

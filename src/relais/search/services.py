@@ -63,7 +63,7 @@ def _entry_values(kind: str, object_id: int, doc: IndexDoc) -> dict[str, Any]:
         "length_title": len(fields["title"]),
         "length_tags": len(fields["tags"]),
         "length_body": len(fields["body"]),
-        "owners": " ".join(str(i) for i in dict.fromkeys(doc.owners) if i is not None),
+        "scope_keys": " ".join(dict.fromkeys(doc.scope_keys)),
         "updated_at": timezone.now(),
     }
 
@@ -124,6 +124,21 @@ def _index_object(source: Source, obj: Any, *, created: bool) -> SearchEntry | N
         if semantic.enabled():  # embed it in the background once committed
             transaction.on_commit(lambda: semantic.schedule(entry.pk))
     return entry
+
+
+def scope_key_replace(*, kind: str, object_ids: Sequence[int], old: str, new: str) -> int:
+    """Replace one scope key of these entries: a bulk change that the model signals do not
+    see (a deleted team's tickets lose their team). The number of entries changed."""
+    from django.db.models import Value
+    from django.db.models.functions import Concat, Replace, Trim
+
+    spaced = Concat(Value(" "), "scope_keys", Value(" "))
+    changed = 0
+    for start in range(0, len(object_ids), 2000):
+        changed += SearchEntry.objects.filter(
+            kind=kind, object_id__in=object_ids[start : start + 2000]
+        ).update(scope_keys=Trim(Replace(spaced, Value(f" {old} "), Value(f" {new} "))))
+    return changed
 
 
 @transaction.atomic

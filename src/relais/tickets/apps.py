@@ -12,7 +12,7 @@ class TicketsConfig(AppConfig):
         from relais.search import registry
         from relais.tickets import config  # noqa: F401  (connects the invalidation signals)
         from relais.tickets.permissions import is_desk
-        from relais.tickets.search import TicketSource
+        from relais.tickets.search import TicketSource, connect_team_upkeep
 
         navigation.register(
             navigation.NavItem(
@@ -28,3 +28,4 @@ class TicketsConfig(AppConfig):
             navigation.NavItem("queues", _("Queues"), "tickets:queue", is_desk, order=20)
         )
         registry.register(TicketSource())
+        connect_team_upkeep()

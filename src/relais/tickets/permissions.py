@@ -120,6 +120,31 @@ class TicketPolicy(Policy[Ticket]):
         opened = Ticket.objects.filter(created_by_id=user.pk).order_by().values("pk")
         return requested.union(opened, self.watched_ids(user))
 
+    # `scope` told in keys, for the search index (tickets/search.py): an entry holds its
+    # ticket's `index_keys`, a user's scope is the tickets holding any of `index_keys_of(user)`
+    # or watched by them. "u<id>" the requester, "o<id>" the opener when another person,
+    # "a<id>" the assignee, "t<id>" the team ("t" alone: none yet). Search migration 0007
+    # writes the same keys in SQL.
+    def index_keys(self, ticket: Ticket) -> list[str]:
+        keys = [f"u{ticket.requester_id}"]
+        if ticket.created_by_id is not None and ticket.created_by_id != ticket.requester_id:
+            keys.append(f"o{ticket.created_by_id}")
+        if ticket.assignee_id is not None:
+            keys.append(f"a{ticket.assignee_id}")
+        keys.append("t" if ticket.team_id is None else f"t{ticket.team_id}")
+        return keys
+
+    def index_keys_of(self, user: Any) -> list[str] | None:
+        """The keys of `scope(user)` but watched tickets; None for everything or nothing."""
+        if not is_active_user(user) or sees_everything(user):
+            return None
+        if _role(user) == Role.AGENT:
+            teams = [f"t{team}" for team in sorted(team_ids(user))]
+            return [*teams, "t", f"a{user.pk}", f"u{user.pk}"]
+        if _role(user) == Role.COLLABORATOR:
+            return [f"u{user.pk}", f"o{user.pk}"]
+        return None
+
     def watched_ids(self, user: Any) -> QuerySet[Any]:
         """Primary keys of the tickets `user` watches (one column)."""
         watching = Ticket.watchers.through.objects.filter(user_id=user.pk)
