@@ -244,7 +244,7 @@ def _postgres_page(
     return [row[0] for row in cursor.fetchall()]
 
 
-# The second expression of the tickets' GIN index (migration 0007): an entry's scope keys.
+# The second expression of the tickets' GIN index (migration 0008): an entry's scope keys.
 _KEYS = "string_to_array({column}, ' ') && %s::text[]"
 
 
