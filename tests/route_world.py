@@ -18,7 +18,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from relais.accounts.choices import Role, TokenScope
+from relais.accounts.choices import Role
 from relais.accounts.models import User
 from relais.accounts.services import token_create
 from relais.tickets.models import Category

@@ -37,6 +37,11 @@ PUBLIC = "public"  # anyone, signed in or not
 # Answers 404 to anyone not allowed (it must not even reveal that it exists): /metrics is for
 # the loopback address or a bearer token, whatever the role.
 HIDDEN = "hidden"
+# A remote prober's own token, never a person's (401 with a personal token).
+PROBER = "prober"
+# The body is validated before the role is checked: the app's object matrix proves the gate.
+MATRIX = "matrix"
+SPECS = ("all", "none", PUBLIC, HIDDEN, PROBER, MATRIX)
 HTML_METHODS = ("GET", "POST")
 
 
@@ -71,7 +76,7 @@ def api_operations() -> dict[str, list[str]]:
 def roles_of(spec: Any) -> set[str]:
     if spec == "all" or spec == PUBLIC:
         return set(ROLES)
-    if spec in ("none", HIDDEN, None):
+    if spec in ("none", HIDDEN, PROBER, MATRIX, None):
         return set()
     return set(spec)
 
@@ -104,7 +109,7 @@ def test_every_route_and_operation_is_registered():
     for section in ("html", "api"):
         for path, by_method in REGISTRY[section].items():
             for method, spec in by_method.items():
-                assert spec in ("all", "none", PUBLIC, HIDDEN) or set(spec) <= set(ROLES), (
+                assert spec in SPECS or set(spec) <= set(ROLES), (
                     f"{section} {method} {path}: unknown role in {spec!r}"
                 )
 
@@ -168,6 +173,7 @@ def test_each_role_gets_what_the_registry_says(settings):
     """One request per route × role × method, with objects that exist."""
     people, params = route_world.build(settings)
     html_names = html_routes()
+
     def signed_in(user: Any) -> Client:
         client = client_for(user)
         client.raise_request_exception = False  # a 500 is a finding, not a crash of the test
@@ -197,6 +203,12 @@ def test_each_role_gets_what_the_registry_says(settings):
         record[section].setdefault(route, {}).setdefault(method, {})[str(role)] = status
         if status >= 500:
             failures.append(f"{method} {route} as {role}: {status}")
+        elif spec == MATRIX:
+            if status in {401, 405}:
+                failures.append(f"{method} {route} as {role}: {status}")
+        elif spec == PROBER:
+            if status != 401:
+                failures.append(f"{method} {route} as {role}: {status}, expected 401")
         elif allowed and status in {401, 403, 404, 405}:
             failures.append(f"{method} {route} as {role}: {status}, the registry allows it")
         elif not allowed and status not in {403, 404}:
