@@ -16,6 +16,22 @@ from tests.smtp import SmtpServer
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API
 
 
+def _lift_the_audit_triggers_during_sqlite_flushes() -> None:
+    """Transactional tests end with a flush, which SQLite does by DELETE: the append-only
+    triggers are lifted for the flush alone (relais.core.audit_guard)."""
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    from relais.core.audit_guard import sqlite_flush_around
+
+    if not getattr(DatabaseOperations.execute_sql_flush, "audit_guarded", False):
+        guarded = sqlite_flush_around(DatabaseOperations.execute_sql_flush)
+        guarded.audit_guarded = True  # type: ignore[attr-defined]
+        DatabaseOperations.execute_sql_flush = guarded  # type: ignore[method-assign]
+
+
+_lift_the_audit_triggers_during_sqlite_flushes()
+
+
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer()
