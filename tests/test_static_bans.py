@@ -76,7 +76,7 @@ ALLOWED = [
 
 def run(root: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(SCRIPT), str(root)], capture_output=True, text=True, timeout=60
+        [sys.executable, str(SCRIPT), str(root)], capture_output=True, text=True, timeout=300
     )
 
 
