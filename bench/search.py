@@ -230,12 +230,20 @@ def seed_tickets(count: int, database: str) -> float:
                 tickets_batch.append(ticket)
                 entries_batch.append(entry)
                 if len(tickets_batch) == 20_000:
-                    cursor.executemany(ticket_sql, tickets_batch)
-                    cursor.executemany(entry_sql, entries_batch)
+                    cursor.executemany(
+                        ticket_sql, tickets_batch
+                    )  # static-ban: allow (benchmark bulk load: constant identifiers)
+                    cursor.executemany(
+                        entry_sql, entries_batch
+                    )  # static-ban: allow (benchmark bulk load: constant identifiers)
                     tickets_batch, entries_batch = [], []
             if tickets_batch:
-                cursor.executemany(ticket_sql, tickets_batch)
-                cursor.executemany(entry_sql, entries_batch)
+                cursor.executemany(
+                    ticket_sql, tickets_batch
+                )  # static-ban: allow (benchmark bulk load: constant identifiers)
+                cursor.executemany(
+                    entry_sql, entries_batch
+                )  # static-ban: allow (benchmark bulk load: constant identifiers)
             cursor.execute("ANALYZE")
     return time.perf_counter() - started
 

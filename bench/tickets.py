@@ -361,13 +361,13 @@ def seed(
                 if entry is not None:
                     entry_batch.append(entry)
                 if len(batch) == 20_000:
-                    cursor.executemany(sql, batch)
-                    cursor.executemany(entry_sql, entry_batch)
+                    cursor.executemany(sql, batch)  # static-ban: allow (bulk load)
+                    cursor.executemany(entry_sql, entry_batch)  # static-ban: allow (bulk load)
                     batch, entry_batch = [], []
             if batch:
-                cursor.executemany(sql, batch)
+                cursor.executemany(sql, batch)  # static-ban: allow (bulk load)
             if entry_batch:
-                cursor.executemany(entry_sql, entry_batch)
+                cursor.executemany(entry_sql, entry_batch)  # static-ban: allow (bulk load)
             cursor.execute("SELECT min(id), max(id) FROM tickets_ticket")
             low, high = cursor.fetchone()
             sql = (
@@ -387,10 +387,14 @@ def seed(
                     ]
                 )
                 if len(batch) == 50_000:
-                    cursor.executemany(sql, batch)
+                    cursor.executemany(
+                        sql, batch
+                    )  # static-ban: allow (benchmark bulk load: constant identifiers)
                     batch = []
             if batch:
-                cursor.executemany(sql, batch)
+                cursor.executemany(
+                    sql, batch
+                )  # static-ban: allow (benchmark bulk load: constant identifiers)
             cursor.execute("ANALYZE")
     return time.perf_counter() - started
 

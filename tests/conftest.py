@@ -17,6 +17,23 @@ from tests.smtp import SmtpServer
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _lift_the_audit_triggers_during_sqlite_flushes() -> None:
+    """Transactional tests end with a flush, which SQLite does by DELETE: the append-only
+    triggers are lifted for the flush alone (relais.core.audit_guard)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    from relais.core.audit_guard import sqlite_flush_around
+
+    operations = type(connection.ops)
+    if not getattr(operations.execute_sql_flush, "audit_guarded", False):
+        guarded = sqlite_flush_around(operations.execute_sql_flush)
+        guarded.audit_guarded = True  # type: ignore[attr-defined]
+        operations.execute_sql_flush = guarded  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer()

@@ -125,13 +125,13 @@ class Load:
             headers["Content-Type"] = "application/json"
         if key:
             headers["Idempotency-Key"] = key
-        request = urllib.request.Request(  # noqa: S310 (loopback http only)
+        request = urllib.request.Request(  # noqa: S310 (loopback http only)  # static-ban: allow (drill: loopback)
             self.base + path, data=data, headers=headers, method=method
         )
         started = time.monotonic()
         phase = self.phase
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)  # static-ban: allow (drill)
                 status, payload = response.status, response.read()
         except urllib.error.HTTPError as exc:
             status, payload = exc.code, exc.read()
@@ -217,7 +217,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310 (loopback)
+                urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310 (loopback)  # static-ban: allow (drill)
                 break
             except OSError:
                 time.sleep(0.2)

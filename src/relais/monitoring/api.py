@@ -14,7 +14,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 from ninja.security import HttpBearer
 
-from relais.core.api import ApiError, ErrorOut, Page
+from relais.core.api import ApiError, ErrorOut, Id, Page
 from relais.core.permissions import deny
 from relais.monitoring import selectors, services
 from relais.monitoring.choices import (
@@ -174,7 +174,7 @@ class MaintenanceOut(Schema):
 class MaintenanceIn(Schema):
     title: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
-    service_ids: list[int] = Field(..., min_length=1, max_length=100)
+    service_ids: list[Id] = Field(..., min_length=1, max_length=100)
     starts_at: datetime
     ends_at: datetime
 
@@ -488,7 +488,7 @@ class RotaIn(Schema):
     name: str = Field(..., min_length=1, max_length=100)
     starts_at: datetime
     fallback_email: str = Field("", max_length=254)
-    member_ids: list[int] = Field(..., max_length=50)
+    member_ids: list[Id] = Field(..., max_length=50)
 
 
 class OverrideIn(Schema):

@@ -523,13 +523,18 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("tickets") if v.isdigit()]
     assignee_id = request.POST.get("assignee", "")
     assignee = User.objects.filter(pk=assignee_id).first() if assignee_id.isdigit() else None
-    done, failed = services.tickets_bulk_change(
-        actor=user,
-        ticket_ids=ids,
-        action=request.POST.get("action", ""),
-        assignee=assignee,
-        status=request.POST.get("status", ""),
-    )
+    try:
+        done, failed = services.tickets_bulk_change(
+            actor=user,
+            ticket_ids=ids,
+            action=request.POST.get("action", ""),
+            assignee=assignee,
+            status=request.POST.get("status", ""),
+        )
+    except ValidationError as exc:
+        # An unknown action or status (a forged form): said, not a server error.
+        messages.error(request, " ".join(exc.messages))
+        done = failed = 0
     if done:
         messages.success(request, _("%(count)d ticket(s) updated.") % {"count": done})
     if failed:
