@@ -33,6 +33,21 @@ schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
 schema.app = application
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection() -> Any:
+    """Requests go through the WSGI handler, whose request signals close a connection that is
+    not in autocommit mode: the test's own, inside its transaction, on PostgreSQL. Django's
+    test client disconnects them the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def bearers(db: Any) -> dict[str, dict[str, str]]:
     """A write token for one person of each role."""

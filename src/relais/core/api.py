@@ -192,7 +192,11 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     from relais.core.views import database_unavailable, unavailable_response
 
     if database_unavailable(exc):
-        logger.warning("API request failed: database unavailable", extra={"path": request.path})
+        logger.warning(
+            "API request failed: database unavailable: %s",
+            type(exc).__name__,
+            extra={"path": request.path},
+        )
         return unavailable_response(request)
     logger.exception("unhandled API error", extra={"path": request.path})
     return error_response(request, 500, "Internal error.", "server_error")
