@@ -25,14 +25,15 @@ def other_team(db: Any) -> Team:
 
 @pytest.fixture
 def vpn_category(vpn_team: Team) -> Category:
-    """The seeded "Connexion & VPN › VPN" category, routed to the VPN team."""
-    root = Category.objects.get(name="Connexion & VPN", parent=None)
+    """The seeded "Connexion & VPN › VPN" category, routed to the VPN team (made again when a
+    transactional test runs on a database emptied by an earlier one)."""
+    root, _ = Category.objects.get_or_create(name="Connexion & VPN", parent=None)
     root.team = vpn_team
     root.save()
-    category = Category.objects.select_related("parent").get(name="VPN", parent=root)
+    category, _ = Category.objects.get_or_create(name="VPN", parent=root)
     category.team = vpn_team
     category.save()
-    return category
+    return Category.objects.select_related("parent").get(pk=category.pk)
 
 
 @pytest.fixture
