@@ -428,3 +428,38 @@ def test_a_supervisor_creates_a_campaign_from_the_form(laptop_model: AssetModel)
     targets = CampaignTarget.objects.filter(campaign__name="Écrans 27 pouces")
     assert {t.person for t in targets} == set(people)
     assert {t.state for t in targets} == {TargetState.TO_PREPARE}
+
+
+def test_the_ticket_page_tells_the_assets_concerned_from_the_others_the_requester_holds(
+    desk: User, laptop_model: AssetModel, headset_model: AssetModel, vpn_category: Category
+) -> None:
+    from relais.tickets import services as ticket_services
+
+    person = UserFactory(role=Role.COLLABORATOR)
+    laptop = assign(desk, make_asset(desk, laptop_model, tag="PC-CONCERNE"), person)
+    headset = assign(desk, make_asset(desk, headset_model, tag="CASQUE-TENU"), person)
+    returned = make_asset(desk, laptop_model, tag="PC-EN-STOCK")  # held by nobody
+    foreign = assign(desk, make_asset(desk, laptop_model, tag="PC-AUTRUI"), UserFactory())
+    ticket = ticket_services.ticket_open(
+        actor=person,
+        draft=ticket_services.TicketDraft(
+            category=vpn_category, title="Écran noir", description="x"
+        ),
+    )
+    services.ticket_asset_link(actor=desk, ticket=ticket, asset=laptop)
+    services.ticket_asset_link(actor=desk, ticket=ticket, asset=returned)
+
+    supervisor = UserFactory(role=Role.SUPERVISOR)
+    response = client_for(supervisor).get(reverse("tickets:detail", args=[ticket.reference]))
+    page = response.content.decode()
+    section = page[page.index('id="ticket-assets"') :]
+    section = section[: section.index("</ul>")]
+    items = section.split("<li>")[1:]
+    concerned = [item for item in items if "concerned by this ticket" in item or "concerné" in item]
+    assert {tag for tag in ("PC-CONCERNE", "PC-EN-STOCK") if any(tag in i for i in concerned)} == {
+        "PC-CONCERNE",
+        "PC-EN-STOCK",
+    }
+    assert any("CASQUE-TENU" in item and item not in concerned for item in items)
+    assert headset.tag in section and foreign.tag not in section
+    assert len(items) == 3

@@ -211,7 +211,7 @@ def test_ticket_page_query_count_is_bounded(ticket, team_agent, django_assert_ma
         )
     c = client(team_agent)
     c.get(reverse("tickets:detail", args=[ticket.reference]))
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(12):
         response = c.get(reverse("tickets:detail", args=[ticket.reference]))
     assert response.status_code == 200
 

@@ -95,18 +95,26 @@ def asset_tickets(viewer: Any, asset: Asset) -> list[Any]:
     return list(visible.filter(pk__in=ids).order_by("-created_at")[:50])
 
 
-def ticket_assets(ticket: Any) -> list[Asset]:
-    return list(
-        Asset.objects.filter(ticket_links__ticket=ticket).select_related("model", "asset_type")
+def ticket_page_assets(ticket: Any) -> tuple[list[Asset], list[Asset]]:
+    """The assets a ticket is about, then the other assets its requester holds, in one query
+    (each side is an index lookup; the union feeds a primary-key lookup)."""
+    linked_ids = TicketAsset.objects.filter(ticket=ticket).order_by().values("asset_id")
+    held_ids = (
+        Asset.objects.filter(assigned_to=ticket.requester_id, state__in=HELD_STATES)
+        .order_by()
+        .values("pk")
     )
-
-
-def requester_assets(person: Any) -> list[Asset]:
-    return list(
-        Asset.objects.filter(assigned_to=person, state__in=HELD_STATES)
+    rows = (
+        Asset.objects.filter(pk__in=linked_ids.union(held_ids, all=True))
+        .annotate(is_linked=Exists(TicketAsset.objects.filter(ticket=ticket, asset=OuterRef("pk"))))
         .select_related("model", "asset_type")
         .order_by("tag")
     )
+    linked: list[Asset] = []
+    others: list[Asset] = []
+    for asset in rows:
+        (linked if asset.is_linked else others).append(asset)  # type: ignore[attr-defined]
+    return linked, others
 
 
 def overdue_loans(viewer: Any) -> QuerySet[Loan]:

@@ -29,6 +29,7 @@ from relais.accounts.models import Team
 from relais.tickets.choices import DEFAULT_PRIORITY_MATRIX, Level, Priority
 from relais.tickets.models import (
     BusinessCalendar,
+    CannedResponse,
     Category,
     ConfigVersion,
     DeskSettings,
@@ -57,6 +58,8 @@ class DeskConfig:
     teams: dict[int, Team] = field(default_factory=dict)
     # person → the teams they belong to (desk permissions read it on every request)
     memberships: dict[int, frozenset[int]] = field(default_factory=dict)
+    # Canned responses in title order (team None: every team's)
+    canned: tuple[CannedResponse, ...] = ()
 
     def priority(self, impact: str, urgency: str) -> Priority:
         found = self.matrix.get((impact, urgency))
@@ -79,6 +82,10 @@ class DeskConfig:
             if found is not None:
                 return found
         return self.policies.get((priority, None))
+
+    def canned_for(self, team_id: int | None) -> list[CannedResponse]:
+        """The canned responses an agent sees on a ticket of the team: shared and the team's."""
+        return [c for c in self.canned if c.team_id is None or c.team_id == team_id]
 
     def routing_team_id(self, category_id: int) -> int | None:
         """The team of the category, else of its nearest ancestor that has one."""
@@ -162,6 +169,7 @@ def _load(version: int) -> DeskConfig:
         categories={c.pk: c for c in Category.objects.select_related("parent")},
         teams={t.pk: t for t in Team.objects.only("name", "code")},
         memberships=_memberships(),
+        canned=tuple(CannedResponse.objects.order_by("title", "pk")),
     )
 
 
@@ -205,7 +213,15 @@ def _team_settings_changed(
     config_changed(**kwargs)
 
 
-for _model in (BusinessCalendar, Category, DeskSettings, PriorityRule, SlaPolicy, Team):
+for _model in (
+    BusinessCalendar,
+    CannedResponse,
+    Category,
+    DeskSettings,
+    PriorityRule,
+    SlaPolicy,
+    Team,
+):
     post_save.connect(config_changed, sender=_model, dispatch_uid=f"desk-config-{_model.__name__}")
     post_delete.connect(
         config_changed, sender=_model, dispatch_uid=f"desk-config-del-{_model.__name__}"

@@ -19,6 +19,7 @@ from relais.tickets.choices import (
     TicketStatus,
     TicketType,
 )
+from relais.tickets.config import config_changed
 from relais.tickets.models import (
     CannedResponse,
     Category,
@@ -159,6 +160,7 @@ def seed(ctx: DemoContext) -> str:
             CannedResponse(title="Prise en charge", body=AGENT_REPLIES[2]),
         ]
     )
+    config_changed()  # bulk_create sends no post_save: the desk snapshot holds canned responses
 
     now = timezone.now()
     calendar_default = clock.calendar_arithmetic(None)

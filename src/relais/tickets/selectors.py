@@ -126,6 +126,7 @@ def ticket_detail(*, viewer: Any, reference: str) -> Ticket:
             "requester__site",
             "assignee",
             "team",
+            "satisfaction",
         )
         .filter(reference=reference)
         .first()

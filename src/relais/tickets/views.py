@@ -22,6 +22,7 @@ from relais.core.widgets import FastSelect
 from relais.mail import selectors as mail_selectors
 from relais.tickets import permissions, selectors, services
 from relais.tickets.choices import Channel, LinkKind, NotificationEvent, TicketStatus
+from relais.tickets.config import desk_config
 from relais.tickets.filters import Queue, TicketFilterForm
 from relais.tickets.forms import (
     RatingForm,
@@ -32,7 +33,6 @@ from relais.tickets.forms import (
 )
 from relais.tickets.models import (
     Attachment,
-    CannedResponse,
     Category,
     NotificationPreference,
     SavedView,
@@ -200,10 +200,7 @@ def _detail_context(user: User, ticket: Any, **extra: Any) -> dict[str, Any]:
         )
     if works_on:
         context["requester_tickets"] = selectors.requester_open_tickets(ticket=ticket)
-        context["canned"] = list(
-            CannedResponse.objects.filter(team__isnull=True)
-            | CannedResponse.objects.filter(team=ticket.team_id)
-        )
+        context["canned"] = desk_config().canned_for(ticket.team_id)
         context["children_count"] = ticket.children.count() if ticket.is_major else 0
         context["can_merge"] = policy.can(user, "merge", ticket)
         context["watchers"] = list(ticket.watchers.only("display_name", "email"))

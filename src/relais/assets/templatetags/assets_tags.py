@@ -24,7 +24,5 @@ def ticket_form_assets(context: template.Context) -> dict[str, Any]:
 @register.inclusion_tag("assets/_ticket_assets.html")
 def ticket_requester_assets(ticket: Any) -> dict[str, Any]:
     """For the desk on a ticket page: the assets the ticket is about and the requester's."""
-    linked = selectors.ticket_assets(ticket)
-    linked_ids = {a.pk for a in linked}
-    others = [a for a in selectors.requester_assets(ticket.requester) if a.pk not in linked_ids]
+    linked, others = selectors.ticket_page_assets(ticket)
     return {"linked": linked, "others": others}
