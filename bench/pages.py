@@ -6,7 +6,7 @@ Seeds N tickets (5 replies each, as `bench tickets` does) in its own instance th
 ticket creation through Django's test client in this process: median wall time and CPU over
 30 calls after warm-up, and the number of queries; each operation's SQL goes to
 var/bench/pages-<database>-<operation>-queries.sql. `--profile` writes a cProfile listing per
-operation under var/bench/. Under 16 concurrent clients on 2 cores, latency ≈ 16 × this CPU / 2:
+operation under var/bench/ (by cumulative time, and by own time in `…-own.txt`). Under 16 concurrent clients on 2 cores, latency ≈ 16 × this CPU / 2:
 this is the figure to lower for issue 3's targets.
 """
 
@@ -112,6 +112,8 @@ def measure(profile: bool, database: str) -> dict[str, dict[str, float]]:
             profiler.disable()
             with (out / f"pages-{database}-{slug}.txt").open("w") as handle:
                 pstats.Stats(profiler, stream=handle).sort_stats("cumulative").print_stats(80)
+            with (out / f"pages-{database}-{slug}-own.txt").open("w") as handle:
+                pstats.Stats(profiler, stream=handle).sort_stats("tottime").print_stats(60)
     return results
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django import forms
 from django.forms.utils import flatatt
@@ -52,7 +53,7 @@ class FastSelectsMixin:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
+        for name, field in self.fields.items():
             old = field.widget
             replacement: type[FastSelect] | None = None
             if type(old) is forms.SelectMultiple:
@@ -62,7 +63,7 @@ class FastSelectsMixin:
             if replacement is not None:
                 widget = replacement(attrs=old.attrs)
                 widget.choices = (
-                    _cached_model_choices(field)
+                    _cached_model_choices(field, type(self).base_fields.get(name))  # type: ignore[attr-defined]
                     if isinstance(field, forms.ModelChoiceField)
                     else field.choices  # type: ignore[attr-defined]
                 )
@@ -73,7 +74,14 @@ class FastSelectsMixin:
 CHOICES_TTL = 60  # seconds a rendered list of people, teams or categories may lag behind
 
 
-def _cached_model_choices(field: forms.ModelChoiceField) -> list[tuple[str, str]]:
+# The SQL of a declared field's queryset, compiled once per process: a form's fields are
+# copies of its class's fields, made just before the mixin runs, so they share that SQL.
+_declared_sql: WeakKeyDictionary[forms.Field, str] = WeakKeyDictionary()
+
+
+def _cached_model_choices(
+    field: forms.ModelChoiceField, declared: forms.Field | None = None
+) -> list[tuple[str, str]]:
     """The (value, label) pairs of a model choice list, shared by all requests for a minute:
     they are the same for everyone and rarely change. Validation still uses the queryset."""
     from django.core.cache import cache
@@ -81,11 +89,14 @@ def _cached_model_choices(field: forms.ModelChoiceField) -> list[tuple[str, str]
 
     queryset = field.queryset
     assert queryset is not None
+    sql = _declared_sql.get(declared) if declared is not None else None
+    if sql is None:
+        sql = str(queryset.query)
+        if isinstance(declared, forms.ModelChoiceField) and declared.queryset is not None:
+            _declared_sql[declared] = sql
     key = (
         "choices:"
-        + hashlib.sha256(
-            f"{get_language()}:{field.empty_label}:{queryset.query}".encode()
-        ).hexdigest()
+        + hashlib.sha256(f"{get_language()}:{field.empty_label}:{sql}".encode()).hexdigest()
     )
     choices = cache.get(key)
     if choices is None:
