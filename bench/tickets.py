@@ -584,9 +584,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--reuse", action="store_true", help="Keep an already seeded database")
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=None,
+        help="Production mode: cache and sessions on this Redis database (flushed first)",
+    )
+    parser.add_argument("--only", default="", help="Comma-separated operation name prefixes")
     args = parser.parse_args(argv)
 
     env = bench_environment(args.database, "bench")
+    if args.redis_db is not None:
+        env["REDIS_URL"] = f"redis://127.0.0.1:6379/{args.redis_db}"
+        subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], check=True)
     seeding = None
     if not args.reuse:
         fresh_instance(env, args.database)
@@ -676,7 +686,10 @@ def main(argv: list[str]) -> int:
                     create,
                 ),
             }
+            wanted = [p.strip() for p in args.only.split(",") if p.strip()]
             for name, (paths, headers, method, payload) in plan.items():
+                if wanted and not any(name.startswith(w) for w in wanted):
+                    continue
                 drive_wrk(name, port, paths, headers, args.clients, 5, method, payload)
                 results[name] = drive_wrk(
                     name, port, paths, headers, args.clients, args.duration, method, payload

@@ -140,3 +140,23 @@ def test_the_original_of_a_filed_mail_follows_the_ticket_permissions(
     assert client_for(collaborator).get(url).status_code == 404
     other = reverse("mail:original", args=["INC-2026-999999", inbound.pk])
     assert client_for(claire).get(other).status_code == 404
+
+
+def test_a_new_mailbox_is_created_through_the_service_or_refused_with_a_message(
+    admin_user: Any, box: Mailbox
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from relais.mail.services import mailbox_save
+
+    fields = {"name": "Support", "address": "support@example.org", "host": "imap.example.org"}
+    fields |= {"username": "support", "folder": "INBOX"}
+    with pytest.raises(ValidationError) as refused:
+        mailbox_save(mailbox=Mailbox(), data=fields, password="x", actor=admin_user)
+    assert "category" in refused.value.message_dict
+    assert not Mailbox.objects.filter(name="Support").exists()
+
+    created = mailbox_save(
+        mailbox=Mailbox(), data={**fields, "category": box.category}, password="x", actor=admin_user
+    )
+    assert Mailbox.objects.get(pk=created.pk).category_id == box.category_id

@@ -750,7 +750,7 @@ def mailbox_save(
     changes: dict[str, Any] = {}
     for name in MAILBOX_FIELDS:
         if name in data:
-            old = getattr(mailbox, name)
+            old = getattr(mailbox, name, None)  # a new mailbox has no category yet
             new = data[name]
             if old != new:
                 changes[name] = str(new.pk if hasattr(new, "pk") else new)
