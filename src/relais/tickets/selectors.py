@@ -84,13 +84,19 @@ def with_list_relations(tickets: Any) -> list[Ticket]:
         Ticket.assignee.field.set_cached_value(
             ticket, people.get(ticket.assignee_id) if ticket.assignee_id else None
         )
-        category = config.categories.get(ticket.category_id)
-        if category is not None:
-            Ticket.category.field.set_cached_value(ticket, category)
-        Ticket.team.field.set_cached_value(
-            ticket, config.teams.get(ticket.team_id) if ticket.team_id else None
-        )
+        _attach_reference_data(ticket, config)
     return page
+
+
+def _attach_reference_data(ticket: Ticket, config: Any) -> None:
+    """The ticket's category (with its parent) and team from the desk snapshot instead of a
+    join: shared instances, read-only."""
+    category = config.categories.get(ticket.category_id)
+    if category is not None:
+        Ticket.category.field.set_cached_value(ticket, category)
+    Ticket.team.field.set_cached_value(
+        ticket, config.teams.get(ticket.team_id) if ticket.team_id else None
+    )
 
 
 def portal_tickets(*, viewer: Any, open_only: bool | None = None) -> QuerySet[Ticket]:
@@ -116,16 +122,17 @@ def ticket_detail(*, viewer: Any, reference: str) -> Ticket:
     """The ticket if the viewer may see it (404 otherwise), with what its page needs."""
     from django.http import Http404
 
+    from relais.tickets.config import desk_config
+
     # Fetched by its unique reference, then checked with the policy's one-ticket answer:
     # cheaper than planning the visibility OR into a join. The joins are kept to the rows
-    # every page shows; the others are one primary-key lookup each, when shown.
+    # every page shows; category and team come from the desk snapshot (each join costs
+    # PostgreSQL planning time: 9 tables planned in 1.6 ms for 0.2 ms of execution).
     ticket = (
         Ticket.objects.select_related(
-            "category__parent",
             "requester__org_unit",
             "requester__site",
             "assignee",
-            "team",
             "satisfaction",
         )
         .filter(reference=reference)
@@ -133,6 +140,7 @@ def ticket_detail(*, viewer: Any, reference: str) -> Ticket:
     )
     if ticket is None or not permissions.tickets.visible(viewer, ticket):
         raise Http404
+    _attach_reference_data(ticket, desk_config())
     return ticket
 
 
