@@ -6,8 +6,8 @@ Seeds N tickets (5 replies each, as `bench tickets` does) in its own instance th
 ticket creation through Django's test client in this process: median wall time and CPU over
 30 calls after warm-up, and the number of queries; each operation's SQL goes to
 var/bench/pages-<database>-<operation>-queries.sql. `--profile` writes a cProfile listing per
-operation under var/bench/ (by cumulative time, and by own time in `…-own.txt`). Under 16 concurrent clients on 2 cores, latency ≈ 16 × this CPU / 2:
-this is the figure to lower for issue 3's targets.
+operation under var/bench/ (by cumulative time, and by own time in `…-own.txt`). Under 16
+concurrent clients on 2 cores, latency ≈ 16 × this CPU / 2: the figure to lower for issue 3.
 """
 
 from __future__ import annotations

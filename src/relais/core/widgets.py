@@ -7,13 +7,14 @@ hundred options then costs ~20 ms per page. These widgets produce the same marku
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import html
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from django import forms
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 
@@ -21,18 +22,49 @@ class FastSelect(forms.Select):
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
-        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        final_attrs = self.build_attrs(self.attrs, attrs)
         if self.allow_multiple_selected:
             final_attrs["multiple"] = True
         selected = {str(v) for v in self.format_value(value)}
-        rows = []
-        for option_value, option_label in self.choices:
-            if isinstance(option_label, list | tuple):  # optgroups are not used here
-                raise ValueError("FastSelect does not render option groups")
-            key = "" if option_value is None else str(option_value)
-            rows.append((key, " selected" if key in selected else "", option_label))
-        options = format_html_join("", '<option value="{}"{}>{}</option>', rows)
-        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+        options = "".join(
+            chosen if key in selected else plain for key, plain, chosen in _options(self.choices)
+        )
+        rows = SafeString(options)  # static-ban: allow (each value and label escaped by _options)
+        return format_html('<select name="{}"{}>{}</select>', name, _attrs_html(final_attrs), rows)
+
+
+# Escaped <option> rows of the choice lists seen recently, keyed by their (value, label) text
+# (labels already translated): the same lists are drawn on every desk page.
+_OPTIONS_KEPT = 512
+_options_cache: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str, str], ...]] = {}
+
+
+def _text(label: Any) -> str:
+    return str(label) if hasattr(label, "__html__") else html.escape(str(label))
+
+
+def _options(choices: Any) -> tuple[tuple[str, str, str], ...]:
+    """(value, unselected row, selected row) for each choice."""
+    pairs = []
+    for option_value, option_label in choices:
+        if isinstance(option_label, list | tuple):  # optgroups are not used here
+            raise ValueError("FastSelect does not render option groups")
+        pairs.append(("" if option_value is None else str(option_value), _text(option_label)))
+    key = tuple(pairs)
+    rows = _options_cache.get(key)
+    if rows is None:
+        rows = tuple(
+            (
+                value,
+                f'<option value="{html.escape(value)}">{label}</option>',
+                f'<option value="{html.escape(value)}" selected>{label}</option>',
+            )
+            for value, label in pairs
+        )
+        if len(_options_cache) >= _OPTIONS_KEPT:
+            _options_cache.clear()
+        _options_cache[key] = rows
+    return rows
 
 
 class FastSelectMultiple(FastSelect):
@@ -46,8 +78,81 @@ class FastSelectMultiple(FastSelect):
         return False
 
 
+def _attrs_html(attrs: dict[str, Any]) -> SafeString:
+    """Django's `django/forms/widgets/attrs.html`, in Python: same order, True as a bare
+    name, False left out."""
+    parts = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        if value is True:
+            parts.append(format_html(" {}", name))
+        else:
+            parts.append(format_html(' {}="{}"', name, str(value)))
+    return SafeString("".join(parts))  # static-ban: allow (parts made by format_html)
+
+
+class _FastInputRender:
+    """Django's `input.html` in Python (the same markup, without a template per field)."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+        shown = widget["value"]
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            widget["type"],
+            widget["name"],
+            format_html(' value="{}"', str(shown)) if shown is not None else "",
+            _attrs_html(widget["attrs"]),
+        )
+
+
+class FastTextInput(_FastInputRender, forms.TextInput):
+    pass
+
+
+class FastNumberInput(_FastInputRender, forms.NumberInput):
+    pass
+
+
+class FastEmailInput(_FastInputRender, forms.EmailInput):
+    pass
+
+
+class FastHiddenInput(_FastInputRender, forms.HiddenInput):
+    pass
+
+
+class FastTextarea(forms.Textarea):
+    """Django's `textarea.html` in Python."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        return format_html(
+            '<textarea name="{}"{}>\n{}</textarea>',
+            widget["name"],
+            _attrs_html(widget["attrs"]),
+            widget["value"] or "",
+        )
+
+
+# Exact classes only: a subclass may render differently.
+_FAST_WIDGETS: dict[type[forms.Widget], type[forms.Widget]] = {
+    forms.TextInput: FastTextInput,
+    forms.NumberInput: FastNumberInput,
+    forms.EmailInput: FastEmailInput,
+    forms.HiddenInput: FastHiddenInput,
+    forms.Textarea: FastTextarea,
+}
+
+
 class FastSelectsMixin:
-    """A form mixin swapping Django's Select/SelectMultiple widgets for the fast ones."""
+    """A form mixin swapping Django's Select/SelectMultiple widgets for the fast ones, and its
+    plain inputs and text areas for ones rendered in Python (same markup)."""
 
     fields: dict[str, forms.Field]
 
@@ -55,6 +160,11 @@ class FastSelectsMixin:
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             old = field.widget
+            fast = _FAST_WIDGETS.get(type(old))
+            if fast is not None:
+                field.widget = copy.copy(old)  # attrs, required, localisation: all kept
+                field.widget.__class__ = fast
+                continue
             replacement: type[FastSelect] | None = None
             if type(old) is forms.SelectMultiple:
                 replacement = FastSelectMultiple
