@@ -113,7 +113,7 @@ def ticket_page_assets(ticket: Any) -> tuple[list[Asset], list[Asset]]:
     linked: list[Asset] = []
     others: list[Asset] = []
     for asset in rows:
-        (linked if asset.is_linked else others).append(asset)  # type: ignore[attr-defined]
+        (linked if asset.is_linked else others).append(asset)
     return linked, others
 
 
