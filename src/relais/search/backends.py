@@ -223,38 +223,50 @@ def _postgres_newest(
             span = int(2 * need * WINDOW / len(found))
             below = len(found) * low / WINDOW  # matches the text index would return
             high, low = low, max(low - span, 0)
+            walk = span <= WALK_FACTOR * below
             found += _postgres_page(
                 cursor,
                 tsquery,
                 (
                     f"(e.tsv || ''::tsvector) @@ q AND {walked}"
-                    if span <= WALK_FACTOR * below
+                    if walk
                     else f"e.tsv @@ q AND {indexed}"
                 )
                 + " AND e.id > %s AND e.id <= %s",
                 [*params, low, high],
                 need,
+                by_index=not walk,
             )
         if len(found) < c.limit and low > 0:
-            # `e.id + 0` hides the id order from the planner, which would otherwise walk the
-            # whole table for a rare word.
             found += _postgres_page(
                 cursor,
                 tsquery,
-                f"e.tsv @@ q AND {indexed} AND e.id + 0 <= %s",
+                f"e.tsv @@ q AND {indexed} AND e.id <= %s",
                 [*params, low],
                 c.limit - len(found),
+                by_index=True,
             )
     return found
 
 
 def _postgres_page(
-    cursor: Any, tsquery: str, condition: str, params: list[Any], limit: int
+    cursor: Any,
+    tsquery: str,
+    condition: str,
+    params: list[Any],
+    limit: int,
+    *,
+    by_index: bool = False,
 ) -> list[int]:
+    """The newest `limit` entries meeting `condition`. `by_index`: found through the text
+    index, then sorted — `e.id + 0` hides the id order from the planner, which would
+    otherwise walk the ids backwards hoping to meet enough matches soon: for a query that
+    matches no ticket, the whole table (1M tickets, "scanner vers mail": 97,000 buffers, 1 s)."""
+    order = "e.id + 0" if by_index else "e.id"
     # Only constants and placeholders are interpolated (see _filters).
     cursor.execute(  # static-ban: allow (constants and %s placeholders, see _filters)
         "SELECT e.id FROM search_searchentry e, to_tsquery('simple', %s) q "  # noqa: S608
-        f"WHERE {condition} ORDER BY e.id DESC LIMIT %s",
+        f"WHERE {condition} ORDER BY {order} DESC LIMIT %s",
         [tsquery, *params, limit],
     )
     return [row[0] for row in cursor.fetchall()]
