@@ -171,3 +171,21 @@ def test_a_deflection_only_points_to_an_answer_the_user_may_find(publish, collab
     )
     assert hit.url == f"/connaissances/{internal.pk}/"
     assert Deflection.objects.count() == 1
+
+
+def test_a_long_article_is_found_with_its_vector_kept_in_the_row(publish, collaborator):
+    """PostgreSQL keeps the knowledge entries' tsvector inside the row (migration 0009: the
+    candidate query ranks every match without a TOAST lookup each); a long article is still
+    indexed and found whole."""
+    from django.db import connection
+
+    long_body = " ".join(f"Étape {n} : vérifiez le câble réseau numéro {n}." for n in range(300))
+    publish("Procédure réseau très détaillée", long_body + " Redémarrez le commutateur.")
+    assert titles(search("commutateur", collaborator)) == ["Procédure réseau très détaillée"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attstorage FROM pg_attribute "
+                "WHERE attrelid = 'search_searchentry'::regclass AND attname = 'tsv'"
+            )
+            assert cursor.fetchone()[0] == "m"

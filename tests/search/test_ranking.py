@@ -141,3 +141,59 @@ def test_pseudo_relevance_feedback_lifts_documents_with_the_best_results_vocabul
     assert ranked[0] == off[0]
     assert ranked.index("b-related") < ranked.index("a-plain")
     assert ranked == [d.key for d, _ in rank(query, list(reversed(docs)), stats, params=on)]
+
+
+# --- topical tail: the first page's last places go to the answer's neighbours ------------
+
+SMALL_TAIL = dataclasses.replace(
+    NO_RERANK, tail_anchors=1, tail_from=2, tail_end=3, tail_min_shared=2, tail_depth=10
+)
+
+
+def tail_corpus():
+    best = make_doc("best", title="VPN en télétravail", tags="vpn\ntélétravail\nforticlient")
+    # Two off-topic documents that hold the query word twice...
+    off = [
+        make_doc(f"off{i}", tags="imprimante\ncopieur", body=f"Le vpn {FILLER} le vpn.")
+        for i in (1, 2)
+    ]
+    # ...then the answer's neighbours, which hold it once: one sharing two of its tag terms,
+    # one sharing a single term (not enough).
+    near = make_doc("near", tags="forticlient\ntélétravail", body=f"{FILLER} {FILLER} Le vpn.")
+    loose = make_doc("loose", tags="télétravail\nbox", body=f"{FILLER} {FILLER} Le vpn.")
+    docs = [*off, near, loose, best]
+    return docs, make_stats(docs)
+
+
+def test_topical_tail_gives_off_topic_places_to_the_answers_neighbours():
+    docs, stats = tail_corpus()
+    query = analyse_query("vpn", Synonyms([]))
+    plain = [d.key for d, _ in rank(query, docs, stats, limit=10, params=NO_RERANK)]
+    assert plain[0] == "best"
+    assert set(plain[1:3]) == {"off1", "off2"}
+    assert set(plain[3:]) == {"near", "loose"}
+    ranked = [d.key for d, _ in rank(query, docs, stats, limit=10, params=SMALL_TAIL)]
+    # The best off-topic place goes to the neighbour sharing two tag terms; the displaced
+    # document follows the first page; "loose" (one shared term) is not promoted.
+    assert ranked[:3] == ["best", "near", plain[2]]
+    assert ranked[3] == plain[1]
+    assert sorted(ranked) == sorted(plain)
+    # The result does not depend on how many the caller keeps.
+    assert [d.key for d, _ in rank(query, docs, stats, limit=3, params=SMALL_TAIL)] == ranked[:3]
+
+
+def test_topical_tail_never_moves_the_first_places_nor_on_topic_documents():
+    docs, stats = tail_corpus()
+    query = analyse_query("vpn", Synonyms([]))
+    plain = [d.key for d, _ in rank(query, docs, stats, limit=10, params=NO_RERANK)]
+    # The tail starting after the last place changes nothing.
+    late = dataclasses.replace(SMALL_TAIL, tail_from=4, tail_end=3)
+    assert [d.key for d, _ in rank(query, docs, stats, limit=10, params=late)] == plain
+    # Documents that share a tag term with the best one stay where they are.
+    tagged = [
+        dataclasses.replace(d, fields={**d.fields, "tags": [*d.fields["tags"], "forticlient"]})
+        if d.key.startswith("off")
+        else d
+        for d in docs
+    ]
+    assert [d.key for d, _ in rank(query, tagged, stats, limit=10, params=SMALL_TAIL)] == plain

@@ -51,11 +51,25 @@ def test_a_collaborator_finds_what_they_asked_had_opened_or_watch(
     ]
 
 
+# The PostgreSQL plan's windows: as deployed, then tiny so that its second step runs through
+# the text index or walked row by row.
+@pytest.mark.parametrize("window, walk_factor", [(backends.WINDOW, 4), (1, 0), (1, 10**6)])
 def test_an_agent_finds_the_tickets_of_their_scope_and_no_other(
-    requester, vpn_category, vpn_team, other_team, team_agent, other_agent, supervisor
+    requester,
+    vpn_category,
+    vpn_team,
+    other_team,
+    team_agent,
+    other_agent,
+    supervisor,
+    monkeypatch,
+    window,
+    walk_factor,
 ):
     """Their team's, assigned to them, untriaged, asked by them, watched: what the policy
     lets them see, found through the index on PostgreSQL, the same on SQLite."""
+    monkeypatch.setattr(backends, "WINDOW", window)
+    monkeypatch.setattr(backends, "WALK_FACTOR", walk_factor)
     team_ticket = open_ticket(requester, vpn_category, title="Imprimante du 2e bloquée")
     elsewhere = open_ticket(requester, vpn_category, title="Imprimante du hall en panne")
     ticket_update(
@@ -124,12 +138,14 @@ def test_an_entry_with_wrong_scope_keys_still_shows_only_the_scope(
 
 
 @pytest.mark.parametrize("window", [2, 1000])
+@pytest.mark.parametrize("walk_factor", [0, 10**6])  # the second step: text index, or walked
 def test_tickets_come_newest_first_read_backwards_from_the_newest(
-    requester, vpn_category, monkeypatch, window
+    requester, vpn_category, monkeypatch, window, walk_factor
 ):
     """The windows of the PostgreSQL plan (tiny here, so that every branch runs) give the
     newest matches, exactly as SQLite's FTS5 does."""
     monkeypatch.setattr(backends, "WINDOW", window)
+    monkeypatch.setattr(backends, "WALK_FACTOR", walk_factor)
     titles = ["Scanner en panne", "Écran noir", "Scanner lent", "Clavier"] * 3 + ["Vieux fax"]
     tickets = [open_ticket(requester, vpn_category, title=t) for t in reversed(titles)]
     entries = dict(SearchEntry.objects.filter(kind="ticket").values_list("object_id", "id"))

@@ -94,6 +94,17 @@ class Params:
     feedback_fields: Mapping[str, float] = field(
         default_factory=lambda: {"title": 3.0, "tags": 2.0, "body": 1.0}
     )
+    # Topical tail (recall of the first page, off when `tail_anchors` is 0): a document at
+    # positions `tail_from`..`tail_end` that shares no tag term with the best `tail_anchors`
+    # documents gives its place to the next best candidate (down to position `tail_depth`)
+    # that shares at least `tail_min_shared` tag terms with them: the neighbouring sub-cases
+    # of the answer's topic (another symptom, a prerequisite) rather than an off-topic
+    # document that happens to hold a query word. Positions before `tail_from` never move.
+    tail_anchors: int = 3
+    tail_from: int = 6
+    tail_end: int = 10
+    tail_min_shared: int = 2
+    tail_depth: int = 50
 
 
 DEFAULT_PARAMS = Params()
@@ -236,6 +247,8 @@ def rank(
     kept.sort(key=lambda item: (-item[1], str(item[0].key)))
     if len(kept) > 1 and (params.tag_weight > 0.0 or _feedback_on(params)):
         kept = _rerank(kept, scorer)
+    if params.tail_anchors > 0:
+        kept = _topical_tail(kept, params)
     return kept[:limit]
 
 
@@ -271,6 +284,44 @@ def _rerank(ranked: list[tuple[Document, float]], scorer: _Scorer) -> list[tuple
     ]
     tail.sort(key=lambda item: (-item[1], str(item[0].key)))
     return ranked[:keep] + tail
+
+
+def _topical_tail(
+    ranked: list[tuple[Document, float]], params: Params
+) -> list[tuple[Document, float]]:
+    """Off-topic documents of the first page's tail replaced by on-topic ones (see Params).
+
+    The promoted documents take the weak places in order (the best of them the highest
+    place); the documents they displace follow the first page, in their order.
+    """
+    start, end = max(params.tail_from - 1, params.tail_anchors), params.tail_end
+    if len(ranked) <= end or start >= end:
+        return ranked
+    anchors: set[str] = set()
+    for doc, _ in ranked[: params.tail_anchors]:
+        anchors.update(doc.fields.get("tags", ()))
+    if not anchors:
+        return ranked
+
+    def shared(doc: Document) -> int:
+        return len(anchors.intersection(doc.fields.get("tags", ())))
+
+    weak = [i for i in range(start, end) if shared(ranked[i][0]) == 0]
+    if not weak:
+        return ranked
+    pool = [
+        i
+        for i in range(end, min(params.tail_depth, len(ranked)))
+        if shared(ranked[i][0]) >= params.tail_min_shared
+    ][: len(weak)]
+    if not pool:
+        return ranked
+    moves = dict(zip(weak[: len(pool)], pool, strict=True))
+    first_page = [ranked[moves.get(i, i)] for i in range(end)]
+    displaced = [ranked[i] for i in weak[: len(pool)]]
+    promoted = set(pool)
+    rest = [item for i, item in enumerate(ranked[end:], start=end) if i not in promoted]
+    return first_page + displaced + rest
 
 
 def _tag_shares(ranked: Sequence[tuple[Document, float]], scorer: _Scorer) -> list[float]:
