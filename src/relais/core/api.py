@@ -18,6 +18,8 @@ from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
 
+from relais.core.ratelimit import ApiQuota
+
 # A database id in a request body: a larger number is a clear 422, not a database error.
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
@@ -107,6 +109,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     docs_decorator=docs_access,
+    throttle=[ApiQuota()],
 )
 
 
