@@ -19,7 +19,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from relais.accounts.choices import Role
-from relais.accounts.services import user_deactivate, user_update
+from relais.accounts.services import user_update
 from relais.assets import services as assets
 from relais.assets.choices import ImportState
 from relais.assets.models import Asset
