@@ -102,7 +102,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    "relais.core.admin_site.RelaisAdminConfig",  # django.contrib.admin, every change audited
     "axes",
     "ninja",
     "huey.contrib.djhuey",
