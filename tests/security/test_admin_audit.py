@@ -52,7 +52,7 @@ def test_desk_settings_and_categories_changed_in_the_admin_are_in_the_security_l
     # An addition, then a deletion through the list's bulk action.
     response = client.post(
         reverse("admin:tickets_category_add"),
-        {"name": "Imprimantes 3D (essai)", "default_type": "incident", "position": 0, "is_active": "on"},
+        {"name": "Imprimantes 3D (essai)", "default_type": "incident", "position": 0},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     category = Category.objects.get(name="Imprimantes 3D (essai)")

@@ -81,11 +81,8 @@ def test_a_background_import_is_refused_when_its_author_lost_the_right(
     admin_user, django_capture_on_commit_callbacks
 ):
     author = UserFactory(role=Role.ADMIN)
-    upload = SimpleUploadedFile(
-        "parc.csv",
-        "étiquette;numéro de série;type;fabricant;modèle\nPC-9;S9;Ordinateur portable;Dell;X\n".encode(),
-        content_type="text/csv",
-    )
+    csv = "étiquette;numéro de série;type;fabricant;modèle\nPC-9;S9;Ordinateur portable;Dell;X\n"
+    upload = SimpleUploadedFile("parc.csv", csv.encode(), content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=False):  # the worker has not run yet
         job = assets.import_job_create(actor=author, upload=upload, dry_run=False)
     demote(author, admin_user)
