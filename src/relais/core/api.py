@@ -3,6 +3,7 @@ shared by every app's router."""
 
 import functools
 import logging
+import re
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -36,6 +37,40 @@ class ApiError(HttpError):
         self.code = code
 
 
+_QUERY_ALLOWLIST: list[tuple[re.Pattern[str], str, frozenset[str]]] = []
+
+
+def query_allowlist() -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
+    """(path pattern, method, the query parameters it declares) for every API operation,
+    read once from the OpenAPI schema (pagination's page/page_size included)."""
+    if not _QUERY_ALLOWLIST:
+        schema = api.get_openapi_schema()
+        for path, operations in schema["paths"].items():
+            pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "/?$")
+            for method, operation in operations.items():
+                names = frozenset(
+                    p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
+                )
+                _QUERY_ALLOWLIST.append((pattern, method.upper(), names))
+        # A literal path (/assets/mine) wins over a template that also matches (/assets/{id}).
+        _QUERY_ALLOWLIST.sort(key=lambda entry: entry[0].pattern.count("[^/]+"))
+    return _QUERY_ALLOWLIST
+
+
+def refuse_unknown_query_parameters(request: HttpRequest) -> None:
+    """400 for a query parameter the operation does not declare (SECURITY.md B2): a filter,
+    an ordering or a lookup such as `requester__password__startswith` is never passed through
+    to a query, and never silently ignored either."""
+    if not request.GET:
+        return
+    for pattern, method, names in query_allowlist():
+        if method == request.method and pattern.match(request.path):
+            unknown = sorted(set(request.GET) - names)
+            if unknown:
+                raise ApiError(400, "Unknown parameter: " + ", ".join(unknown[:10]), "bad_request")
+            return
+
+
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer rls_…` personal tokens. Read tokens may only read."""
 
@@ -52,6 +87,7 @@ class TokenAuth(HttpBearer):
             raise ApiError(403, "This token is read-only.", "token_read_only")
         request.user = api_token.user
         request.api_token = api_token  # type: ignore[attr-defined]
+        refuse_unknown_query_parameters(request)
         return api_token.user
 
 
@@ -71,6 +107,7 @@ class SessionCsrfAuth(SessionAuth):
             )
             if reason is not None:
                 raise ApiError(403, "CSRF verification failed.", "csrf_failed")
+        refuse_unknown_query_parameters(request)
         return user
 
 
