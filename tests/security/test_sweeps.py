@@ -39,9 +39,8 @@ WRITE = re.compile(
 GET_WRITES: dict[str, set[str]] = {
     # The session (idle clock, the password-reset token kept out of the URL, SSO state).
     "*": {"django_session"},
-    # View counters of the knowledge base and peer help (F() increments, no other change).
+    # The knowledge base's view counters (F() increments, no other change).
     "kb:detail": {"kb_article", "kb_articledailyviews"},
-    "community:question": {"community_question"},
     # The second-factor enrolment page makes the person's pending secret to show its QR code:
     # one per person, reused by the next visits (asserted below), confirmed only by a POST.
     "accounts:otp_setup": {"otp_totp_totpdevice"},
