@@ -68,7 +68,7 @@ def audit_admin_change(
     )
 
 
-class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditedAdmin(admin.ModelAdmin):
     """Mixed into every registered ModelAdmin by RelaisAdminSite."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
