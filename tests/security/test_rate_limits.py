@@ -87,6 +87,13 @@ def test_anonymous_visitors_are_limited_per_address_on_pages_and_api(settings, c
     api = visitor.get(ME)
     assert api.status_code == 429
     assert api.json()["code"] == "throttled"
+    # Nor does a made-up bearer token or header get around the address's quota.
+    guessed = visitor.get(ME, HTTP_AUTHORIZATION="Bearer rls_guessed")
+    assert guessed.status_code == 429
+    assert guessed.json()["code"] == "throttled"
+    assert 1 <= int(guessed["Retry-After"]) <= 60
+    page_with_header = visitor.get(reverse("accounts:login"), HTTP_AUTHORIZATION="Bearer x")
+    assert page_with_header.status_code == 429
     # Health probes are never counted.
     assert visitor.get("/healthz").status_code == 200
 

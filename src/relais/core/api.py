@@ -3,6 +3,7 @@ shared by every app's router."""
 
 import functools
 import logging
+import math
 import re
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from ninja import Field, NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
@@ -82,6 +83,11 @@ class TokenAuth(HttpBearer):
 
         api_token = token_authenticate(secret=token)
         if api_token is None:
+            from relais.core.ratelimit import count_failed_token
+
+            wait = count_failed_token(request)
+            if wait is not None:
+                raise Throttled(wait=wait)
             return None
         if request.method not in SAFE_METHODS and api_token.scope != TokenScope.WRITE:
             raise ApiError(403, "This token is read-only.", "token_read_only")
@@ -179,9 +185,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         413: "too_large",
         429: "throttled",
     }
-    return error_response(
+    response = error_response(
         request, exc.status_code, exc.message, codes.get(exc.status_code, "error")
     )
+    if isinstance(exc, Throttled) and exc.wait:
+        response["Retry-After"] = str(math.ceil(exc.wait))
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -119,19 +119,30 @@ def throttled_response(request: HttpRequest, wait: int) -> HttpResponse:
     return response
 
 
+def count_failed_token(request: HttpRequest) -> int | None:
+    """A bearer token that matches nothing counts against the address's anonymous quota, so
+    that guessing tokens is as limited as any other anonymous call. The wait, when over."""
+    address = client_ip(request) or "unknown"
+    return over_quota(f"anon:{address}", parse_rate(settings.RELAIS_ANONYMOUS_RATE))
+
+
 class AnonymousRateLimitMiddleware:
     """A quota per client address for requests of visitors who are not signed in (the login
     page, password reset, the public status page and its JSON, heartbeat pings, and every
-    refused anonymous call). Requests carrying a bearer token are the API quota's business."""
+    refused anonymous call). API requests carrying a bearer token are counted by the token
+    check instead (core.api.TokenAuth): per token, or here when the token is unknown."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
+        bearer = request.path.startswith("/api/") and request.META.get(
+            "HTTP_AUTHORIZATION", ""
+        ).lower().startswith("bearer ")
         if (
             (user is None or not user.is_authenticated)
-            and "HTTP_AUTHORIZATION" not in request.META
+            and not bearer  # counted by the token check: per token, or here when it fails
             and not request.path.startswith(UNCOUNTED_PREFIXES)
         ):
             address = client_ip(request) or "unknown"
