@@ -153,7 +153,7 @@ def _get(live_server, path: str, headers: dict[str, str]) -> tuple[int, dict[str
         connection.close()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_token_quota_is_counted_in_redis_and_survives_a_redis_outage(
     settings, redis_cache: RedisServer, live_server, collaborator
 ):
