@@ -102,7 +102,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    "relais.core.admin_site.RelaisAdminConfig",  # django.contrib.admin, every change audited
     "axes",
     "ninja",
     "huey.contrib.djhuey",
@@ -133,6 +133,7 @@ MIDDLEWARE = [
     "relais.accounts.middleware.SecondFactorMiddleware",
     "relais.accounts.middleware.SessionTimeoutMiddleware",
     "relais.accounts.middleware.UserLanguageMiddleware",
+    "relais.core.ratelimit.AnonymousRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -428,6 +429,11 @@ API_TOKEN_DEFAULT_DAYS = env_int("RELAIS_API_TOKEN_DEFAULT_DAYS", 90)
 # Peer help: hours before an unanswered question alerts the support team.
 COMMUNITY_UNANSWERED_HOURS = env_int("RELAIS_COMMUNITY_UNANSWERED_HOURS", 24)
 API_PAGE_SIZE_DEFAULT = 25
+# Request quotas (relais.core.ratelimit, SECURITY.md G2), "count/period" (s, min, h, d); empty
+# turns one off. Per API token (or browser session on the API), and per client address for
+# visitors who are not signed in. Far above what a person, an integration or bench/load.py sends.
+RELAIS_API_RATE = env_str("RELAIS_API_RATE", "600/min")
+RELAIS_ANONYMOUS_RATE = env_str("RELAIS_ANONYMOUS_RATE", "1200/min")
 API_PAGE_SIZE_MAX = 100
 
 # --- Security headers -------------------------------------------------------------------------

@@ -3,6 +3,8 @@ shared by every app's router."""
 
 import functools
 import logging
+import math
+import re
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -13,10 +15,12 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from ninja import Field, NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
+
+from relais.core.ratelimit import ApiQuota
 
 # A database id in a request body: a larger number is a clear 422, not a database error.
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -34,6 +38,40 @@ class ApiError(HttpError):
         self.code = code
 
 
+_QUERY_ALLOWLIST: list[tuple[re.Pattern[str], str, frozenset[str]]] = []
+
+
+def query_allowlist() -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
+    """(path pattern, method, the query parameters it declares) for every API operation,
+    read once from the OpenAPI schema (pagination's page/page_size included)."""
+    if not _QUERY_ALLOWLIST:
+        schema = api.get_openapi_schema()
+        for path, operations in schema["paths"].items():
+            pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "/?$")
+            for method, operation in operations.items():
+                names = frozenset(
+                    p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
+                )
+                _QUERY_ALLOWLIST.append((pattern, method.upper(), names))
+        # A literal path (/assets/mine) wins over a template that also matches (/assets/{id}).
+        _QUERY_ALLOWLIST.sort(key=lambda entry: entry[0].pattern.count("[^/]+"))
+    return _QUERY_ALLOWLIST
+
+
+def refuse_unknown_query_parameters(request: HttpRequest) -> None:
+    """400 for a query parameter the operation does not declare (SECURITY.md B2): a filter,
+    an ordering or a lookup such as `requester__password__startswith` is never passed through
+    to a query, and never silently ignored either."""
+    if not request.GET:
+        return
+    for pattern, method, names in query_allowlist():
+        if method == request.method and pattern.match(request.path):
+            unknown = sorted(set(request.GET) - names)
+            if unknown:
+                raise ApiError(400, "Unknown parameter: " + ", ".join(unknown[:10]), "bad_request")
+            return
+
+
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer rls_…` personal tokens. Read tokens may only read."""
 
@@ -45,11 +83,17 @@ class TokenAuth(HttpBearer):
 
         api_token = token_authenticate(secret=token)
         if api_token is None:
+            from relais.core.ratelimit import count_failed_token
+
+            wait = count_failed_token(request)
+            if wait is not None:
+                raise Throttled(wait=wait)
             return None
         if request.method not in SAFE_METHODS and api_token.scope != TokenScope.WRITE:
             raise ApiError(403, "This token is read-only.", "token_read_only")
         request.user = api_token.user
         request.api_token = api_token  # type: ignore[attr-defined]
+        refuse_unknown_query_parameters(request)
         return api_token.user
 
 
@@ -69,6 +113,7 @@ class SessionCsrfAuth(SessionAuth):
             )
             if reason is not None:
                 raise ApiError(403, "CSRF verification failed.", "csrf_failed")
+        refuse_unknown_query_parameters(request)
         return user
 
 
@@ -107,6 +152,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     docs_decorator=docs_access,
+    throttle=[ApiQuota()],
 )
 
 
@@ -139,9 +185,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         413: "too_large",
         429: "throttled",
     }
-    return error_response(
+    response = error_response(
         request, exc.status_code, exc.message, codes.get(exc.status_code, "error")
     )
+    if isinstance(exc, Throttled) and exc.wait:
+        response["Retry-After"] = str(math.ceil(exc.wait))
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -42,3 +42,4 @@ class AuditAction(models.TextChoices):
     DIRECTORY_SYNC = "directory.sync", _("Directory synchronised")
     PERSONAL_DATA_EXPORT = "privacy.export", _("Personal data exported")
     PERSONAL_DATA_ERASE = "privacy.erase", _("Personal data erased (pseudonymised)")
+    ADMIN_CHANGE = "admin.change", _("Changed in the administration")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -26,6 +27,8 @@ from relais.kb.models import (
     Audience,
 )
 from relais.kb.permissions import article_policy
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -264,7 +267,15 @@ def articles_review_reminders(*, today: date | None = None) -> int:
             claimed = Article.objects.filter(pk=article.pk, review_reminded_on__isnull=True).update(
                 review_reminded_on=today
             )
-            if not claimed or not article.owner.is_active or not article.owner.email:
+            if not claimed or not article.owner.email:
+                continue
+            if not article_policy.can(article.owner, "edit", article):
+                # Checked when the reminder is due (SECURITY.md A7): an owner who left or lost
+                # the right to edit is not asked to review (nor shown the draft's link).
+                logger.info(
+                    "review reminder skipped: the owner may no longer edit",
+                    extra={"article": article.pk},
+                )
                 continue
             text = render_text(
                 "kb/email/review_reminder.txt",

@@ -53,7 +53,12 @@ class RunInline(admin.TabularInline):
 @admin.register(ScheduledReport)
 class ScheduledReportAdmin(admin.ModelAdmin):
     form = ScheduledReportForm
-    list_display = ["name", "frequency", "team", "is_active"]
+    list_display = ["name", "frequency", "team", "is_active", "scheduled_by"]
+    readonly_fields = ["scheduled_by"]
     list_filter = ["frequency", "is_active"]
     filter_horizontal = ["recipients"]
     inlines = [RunInline]
+
+    def save_model(self, request: Any, obj: ScheduledReport, form: Any, change: bool) -> None:
+        obj.scheduled_by = request.user  # sent in the name of whoever last saved it
+        super().save_model(request, obj, form, change)

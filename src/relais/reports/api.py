@@ -11,7 +11,7 @@ from relais.accounts.selectors import current_user
 from relais.core.api import ApiError
 from relais.reports import selectors
 from relais.reports.choices import DashboardKey
-from relais.reports.filters import ReportFilterForm
+from relais.reports.filters import ALLOWED_PARAMETERS, ReportFilterForm
 from relais.reports.permissions import reports
 
 router = Router(tags=["reports"])
@@ -24,7 +24,18 @@ def report_list(request: HttpRequest) -> list[dict[str, str]]:
     return [{"key": k, "title": str(DashboardKey(k).label)} for k in reports.dashboards(user)]
 
 
-@router.get("/reports/{key}", response=dict[str, Any])
+@router.get(
+    "/reports/{key}",
+    response=dict[str, Any],
+    # The filters are read by the same form as the pages; declared here so that the schema
+    # (and the API's refusal of undeclared parameters, core.api) knows them.
+    openapi_extra={
+        "parameters": [
+            {"in": "query", "name": name, "required": False, "schema": {"type": "string"}}
+            for name in sorted(ALLOWED_PARAMETERS)
+        ]
+    },
+)
 def report_detail(request: HttpRequest, key: str) -> dict[str, Any]:
     """Query parameters: period (week, month, quarter, previous_month, custom), start and end
     (YYYY-MM-DD, for custom), team, category, priority, direction, site."""

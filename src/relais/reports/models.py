@@ -42,6 +42,17 @@ class ScheduledReport(models.Model):
         _("language"), max_length=8, choices=settings.LANGUAGES, default="fr"
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The administrator who last saved the schedule: it is sent in their name, and only while
+    # they are still an active administrator (SECURITY.md A7); another one adopts it by saving.
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("scheduled by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -103,7 +103,20 @@ def scheduled_reports_send(*, today: date | None = None) -> int:
     """Periodic: every active schedule whose last complete period has not been sent."""
     today = today or timezone.localdate()
     sent = 0
-    for report in ScheduledReport.objects.filter(is_active=True).select_related("team"):
+    from relais.reports.permissions import scheduled_reports
+
+    active = ScheduledReport.objects.filter(is_active=True).select_related("team", "scheduled_by")
+    for report in active:
+        if report.scheduled_by is not None and not scheduled_reports.can(
+            report.scheduled_by, "edit", report
+        ):
+            # Checked when the report is due (SECURITY.md A7): its administrator left or lost
+            # the role since; nothing is sent in their name until another one saves it.
+            logger.warning(
+                "scheduled_report.skipped report=%s: its author is no longer an administrator",
+                report.pk,
+            )
+            continue
         period = report_period(report, today)
         if ScheduledReportRun.objects.filter(report=report, period_start=period.start).exists():
             continue
