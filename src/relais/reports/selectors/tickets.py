@@ -134,13 +134,13 @@ def _bucket_label(day: date, period: Period) -> str:
 def volumes(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
     cats, units = trees(shared)
     qs = facts(filters, cats, units)
-    # The period's openings are read once for days, channels, categories, directions and sites.
+    # The period's openings are read once for days and channels, and for directions, sites
+    # and categories (people of an org unit work on few sites and ask about few categories).
     opened = grouped_counts(
         qs.filter(_within("created_at", period)).annotate(day=TruncDate("created_at")),
         {
             "day": ("day", "channel"),
-            "category": ("category_id",),
-            "place": ("org_unit_id", "site_id"),
+            "place": ("org_unit_id", "site_id", "category_id"),
         },
     )
     created: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -249,7 +249,9 @@ def volumes(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashbo
         values=[r[1] for r in channels.rows],
     )
 
-    now_by_category = dict(opened["category"])
+    now_by_category: Counter[int | None] = Counter()
+    for _org_unit_id, _site_id, category_id, n in opened["place"]:
+        now_by_category[category_id] += n
     before_by_category = dict(
         qs.filter(_within("created_at", period.previous()))
         .values_list("category_id")
@@ -274,20 +276,40 @@ def volumes(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashbo
         values=[n for _pk, n in top],
     )
 
-    # Directions and sites from one scan (people of an org unit work on few sites).
+    # Directions and sites, each with its main category, from the same scan.
     per_direction: Counter[int | None] = Counter()
     per_site: Counter[int | None] = Counter()
-    for org_unit_id, site_id, n in opened["place"]:
-        per_direction[units.root(org_unit_id)] += n
+    direction_categories: dict[int | None, Counter[int | None]] = defaultdict(Counter)
+    site_categories: dict[int | None, Counter[int | None]] = defaultdict(Counter)
+    for org_unit_id, site_id, category_id, n in opened["place"]:
+        direction = units.root(org_unit_id)
+        per_direction[direction] += n
         per_site[site_id] += n
+        direction_categories[direction][category_id] += n
+        site_categories[site_id][category_id] += n
+
+    def main_category(counts: Counter[int | None]) -> list[Any]:
+        pk, n = min(counts.items(), key=lambda kv: (-kv[1], cats.label(kv[0])))
+        return [cats.label(pk), n]
+
+    place_columns = [_("Tickets"), _("Main category"), _("Its tickets")]
     directions = Table(
         "directions",
         _("Tickets by requester direction"),
-        [_("Direction"), _("Tickets")],
+        [_("Direction"), *place_columns],
         sorted(
-            ([units.label(pk) if pk else "—", n] for pk, n in per_direction.items()),
+            (
+                [units.label(pk) if pk else "—", n, *main_category(direction_categories[pk])]
+                for pk, n in per_direction.items()
+            ),
             key=lambda r: (-r[1], r[0]),
         ),
+    )
+    directions.chart = charts.hbar(
+        title=_("Tickets by requester direction"),
+        description=_("The tickets of the period by the direction of the person who asked."),
+        labels=[r[0] for r in directions.rows[:TOP]],
+        values=[r[1] for r in directions.rows[:TOP]],
     )
     site_names = dict(
         Site.objects.filter(pk__in=[s for s in per_site if s]).values_list("pk", "name")
@@ -295,9 +317,12 @@ def volumes(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashbo
     sites = Table(
         "sites",
         _("Tickets by requester site"),
-        [_("Site"), _("Tickets")],
+        [_("Site"), *place_columns],
         sorted(
-            ([site_names.get(pk, "—") if pk else "—", n] for pk, n in per_site.items()),
+            (
+                [site_names.get(pk, "—") if pk else "—", n, *main_category(site_categories[pk])]
+                for pk, n in per_site.items()
+            ),
             key=lambda r: (-r[1], r[0]),
         ),
     )
