@@ -84,6 +84,7 @@ SPREAD_VOTES = {
 # Constant SQL (no input): the facts of every ticket in one statement, as
 # `relais.tickets.services.facts` computes them row by row (`_values`, `_rating_values`).
 FACTS_POSTGRES = [
+    "SET LOCAL statement_timeout = 0",
     "TRUNCATE tickets_ticketfact",
     "INSERT INTO tickets_ticketfact (ticket_id, created_at, first_responded_at, resolved_at, "
     "status, priority, channel, team_id, category_id, first_response_breached, "
@@ -92,8 +93,10 @@ FACTS_POSTGRES = [
     "SELECT t.id, t.created_at, t.first_responded_at, t.resolved_at, t.status, t.priority, "
     "t.channel, t.team_id, t.category_id, t.first_response_breached, t.resolution_breached, "
     "t.reopen_count, u.org_unit_id, u.site_id, t.first_response_target IS NOT NULL, "
-    "GREATEST(FLOOR(EXTRACT(EPOCH FROM t.first_responded_at - t.created_at)), 0)::int, "
-    "GREATEST(FLOOR(EXTRACT(EPOCH FROM t.resolved_at - t.created_at)), 0)::int, "
+    "CASE WHEN t.first_responded_at IS NOT NULL THEN "
+    "GREATEST(FLOOR(EXTRACT(EPOCH FROM t.first_responded_at - t.created_at)), 0)::int END, "
+    "CASE WHEN t.resolved_at IS NOT NULL THEN "
+    "GREATEST(FLOOR(EXTRACT(EPOCH FROM t.resolved_at - t.created_at)), 0)::int END, "
     "s.rating, s.created_at, COALESCE(s.comment <> '', false) "
     "FROM tickets_ticket t JOIN accounts_user u ON u.id = t.requester_id "
     "LEFT JOIN tickets_satisfaction s ON s.ticket_id = t.id",
@@ -295,6 +298,11 @@ def main(argv: list[str]) -> int:
         help="With --reuse on PostgreSQL: the facts in one INSERT … SELECT (sample-checked)",
     )
     parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="Seed (or complete) the database, measure nothing",
+    )
+    parser.add_argument(
         "--add-activity",
         action="store_true",
         help="With --reuse: add the other dashboards' rows to a database seeded without them",
@@ -330,6 +338,9 @@ def main(argv: list[str]) -> int:
             seeded["activity_seconds"] = round(time.perf_counter() - started, 1)
             print(f"activity seeded in {seeded['activity_seconds']:.0f} s", flush=True)
             analyze(args.database)
+
+    if args.prepare_only:
+        return 0
 
     from django.test import Client
 

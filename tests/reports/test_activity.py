@@ -3,7 +3,6 @@ from the raw rows, with rows on both sides of the period's bounds."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,15 +38,10 @@ from relais.tickets import services as ticket_services
 from relais.tickets.choices import OPEN_STATUSES, Level, Priority
 from relais.tickets.models import Category, Ticket
 from tests.factories import OrgUnitFactory, SiteFactory, UserFactory
-from tests.reports.conftest import OCTOBER, PARIS, at
+from tests.reports.conftest import OCTOBER, PARIS, at, nearest_rank
 
 pytestmark = pytest.mark.django_db
 NONE = TicketFilters()
-
-
-def nearest_rank(values: list[float], fraction: float) -> float | None:
-    values = sorted(values)
-    return values[max(math.ceil(fraction * len(values)), 1) - 1] if values else None
 
 
 def _local_day(when: datetime) -> date:
@@ -285,31 +279,35 @@ def test_service_watch(db: Any) -> None:
     ):
         DailyRollup.objects.create(check_ref=check, day=day, total=total, failures=failures)
     DailyRollup.objects.create(check_ref=other, day=date(2026, 10, 10), total=100, failures=1)
-    first = Incident.objects.create(
-        service=vpn,
-        title="VPN coupé",
-        started_at=at("2026-10-03", "08:00"),
-        resolved_at=at("2026-10-03", "09:30"),
+
+    def incident(
+        service: Service, title: str, started: datetime, resolved: datetime | None, *acks: Any
+    ) -> None:
+        made = Incident.objects.create(
+            service=service, title=title, started_at=started, resolved_at=resolved
+        )
+        for kind, when in acks:
+            Alert.objects.create(incident=made, kind=kind, recipient=admin, acknowledged_at=when)
+
+    incident(
+        vpn,
+        "VPN coupé",
+        at("2026-10-03", "08:00"),
+        at("2026-10-03", "09:30"),
+        ("down", at("2026-10-03", "08:10")),
+        ("reminder", at("2026-10-03", "08:50")),
     )
-    Alert.objects.create(
-        incident=first, kind="down", recipient=admin, acknowledged_at=at("2026-10-03", "08:10")
-    )
-    Alert.objects.create(
-        incident=first, kind="reminder", recipient=admin, acknowledged_at=at("2026-10-03", "08:50")
-    )
-    Incident.objects.create(service=mail, title="Lenteurs", started_at=at("2026-10-20", "14:00"))
+    incident(mail, "Lenteurs", at("2026-10-20", "14:00"), None)
     # Spans the period's end: begun late on 31 October, resolved on 1 November.
-    last = Incident.objects.create(
-        service=mail,
-        title="Messagerie lente",
-        started_at=at("2026-10-31", "23:00"),
-        resolved_at=at("2026-11-01", "01:00"),
-    )
-    Alert.objects.create(
-        incident=last, kind="down", recipient=admin, acknowledged_at=at("2026-10-31", "23:30")
+    incident(
+        mail,
+        "Messagerie lente",
+        at("2026-10-31", "23:00"),
+        at("2026-11-01", "01:00"),
+        ("down", at("2026-10-31", "23:30")),
     )
     # Begun at 00:30 on 1 November in Paris (still 31 October in UTC): November's.
-    Incident.objects.create(service=vpn, title="Novembre", started_at=at("2026-11-01", "00:30"))
+    incident(vpn, "Novembre", at("2026-11-01", "00:30"), None)
     Incident.objects.create(
         service=vpn, title="Hors période", started_at=at("2026-09-29"), resolved_at=at("2026-10-02")
     )

@@ -6,7 +6,6 @@ breaches, another team's ticket and a ticket of the previous period for the tren
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,26 +18,12 @@ from freezegun import freeze_time
 
 from relais.reports import selectors
 from relais.reports.filters import TicketFilters
-from relais.reports.periods import Period
 from relais.tickets.choices import OPEN_STATUSES, Channel, Priority, TicketStatus
 from relais.tickets.models import Category, Satisfaction, Ticket
-from tests.reports.conftest import OCTOBER, Desk, at
+from tests.reports.conftest import OCTOBER, Desk, at, hours, nearest_rank, within
 
 pytestmark = pytest.mark.django_db
 EVERYTHING = TicketFilters()
-
-
-def within(value: Any, period: Period = OCTOBER) -> bool:
-    return value is not None and period.since <= value < period.until
-
-
-def nearest_rank(values: list[float], fraction: float) -> float | None:
-    values = sorted(values)
-    return values[max(math.ceil(fraction * len(values)), 1) - 1] if values else None
-
-
-def hours(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 3600, 1)
 
 
 def pct(part: int, whole: int) -> float | None:

@@ -187,7 +187,7 @@ def community(*, period: Period, filters: TicketFilters, shared: Shared) -> Dash
         .annotate(n=Count("pk"), accepted=Count("pk", filter=Exists(accepted)))
         .order_by("-n", "author__display_name")[:TOP]
     )
-    outcomes = [
+    outcomes: list[list[Any]] = [
         [_("Answered by a peer"), by_peer, share(by_peer, asked)],
         [_("Answered by IT only"), by_it_only, share(by_it_only, asked)],
         [_("Unanswered"), unanswered, share(unanswered, asked)],
@@ -276,7 +276,9 @@ def watch(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboar
     to_ack = [(a - s).total_seconds() for s, *_rest, a in incidents if a is not None]
     to_resolve = [(r - s).total_seconds() for s, _n, _t, _i, r, _a in incidents if r is not None]
     per_service = Counter(name for _s, name, *_rest in incidents)
-    by_service = sorted(([name, n] for name, n in per_service.items()), key=lambda r: (-r[1], r[0]))
+    by_service: list[list[Any]] = sorted(
+        ([name, n] for name, n in per_service.items()), key=lambda r: (-r[1], r[0])
+    )
     return Dashboard(
         figures=[
             Figure("incidents", _("Incidents"), len(incidents)),
