@@ -337,6 +337,7 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="With --reuse on PostgreSQL: the facts in one INSERT … SELECT (sample-checked)",
     )
+    parser.add_argument("--only", default="", help="Comma-separated dashboards (default: all)")
     parser.add_argument(
         "--prepare-only",
         action="store_true",
@@ -399,7 +400,8 @@ def main(argv: list[str]) -> int:
         clients[role] = client
     samples = [PERIODS[i % len(PERIODS)] for i in range(args.requests)]
     results: dict[str, Any] = {}
-    for key in DashboardKey.values:
+    keys = args.only.split(",") if args.only else list(DashboardKey.values)
+    for key in keys:
         for role, client in clients.items():
 
             def page(period: str, key: str = key, client: Any = client) -> None:
@@ -411,7 +413,7 @@ def main(argv: list[str]) -> int:
 
     # The table downloads: per dashboard, role and format, rotating over the dashboard's
     # tables and the periods (each download builds the dashboard, then writes one table).
-    for key in DashboardKey.values:
+    for key in keys:
         tables = [
             t.key
             for t in selectors.dashboard(

@@ -154,13 +154,15 @@ def knowledge(*, period: Period, filters: TicketFilters, shared: Shared) -> Dash
 
 
 def community(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
-    visible = Answer.objects.filter(question=OuterRef("pk"), is_hidden=False)
+    # One pass over the period's questions and their visible answers (two EXISTS subqueries
+    # per question read the answers table three times).
+    shown = Q(answers__is_hidden=False)
     questions = list(
         Question.objects.filter(_within("created_at", period), is_hidden=False)
         .annotate(
-            peer=Exists(visible.filter(as_it=False)),
-            it=Exists(visible.filter(as_it=True)),
-            first_answer=Min("answers__created_at", filter=Q(answers__is_hidden=False)),
+            peer=Count("answers", filter=shown & Q(answers__as_it=False)),
+            it=Count("answers", filter=shown & Q(answers__as_it=True)),
+            first_answer=Min("answers__created_at", filter=shown),
         )
         .values_list("created_at", "peer", "it", "first_answer")
         .order_by()
