@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from relais.accounts.models import User
 from relais.assets import selectors as asset_selectors
 from relais.assets.choices import CampaignState, TargetState
 from relais.assets.models import Campaign, CampaignTarget
@@ -172,23 +173,30 @@ def community(*, period: Period, filters: TicketFilters, shared: Shared) -> Dash
     by_it_only = sum(1 for q in questions if q[2] and not q[1])
     unanswered = sum(1 for q in questions if q[3] is None)
     waits = [(q[3] - q[0]).total_seconds() for q in questions if q[3] is not None]
-    answers = dict(
-        Answer.objects.filter(
-            _within("created_at", period), is_hidden=False, question__is_hidden=False
-        )
-        .values_list("as_it")
-        .annotate(n=Count("pk"))
-        .order_by()
+    # The period's visible answers counted once per author and side (peer or IT): the two
+    # totals and the leaderboard come from the same scan; names and acceptances are then read
+    # for the few people who may be on it.
+    answered = Answer.objects.filter(
+        _within("created_at", period), is_hidden=False, question__is_hidden=False
     )
-    accepted = Question.objects.filter(accepted_answer=OuterRef("pk"))
-    helpers = list(
-        Answer.objects.filter(
-            _within("created_at", period), is_hidden=False, question__is_hidden=False, as_it=False
-        )
-        .values_list("author__display_name")
-        .annotate(n=Count("pk"), accepted=Count("pk", filter=Exists(accepted)))
-        .order_by("-n", "author__display_name")[:TOP]
+    per_author = list(answered.values_list("author_id", "as_it").annotate(n=Count("*")).order_by())
+    answers = Counter[bool]()
+    by_peer_author = Counter[int]()
+    for author_id, as_it, n in per_author:
+        answers[as_it] += n
+        if not as_it:
+            by_peer_author[author_id] += n
+    ranked = sorted(by_peer_author.values(), reverse=True)
+    floor = ranked[TOP - 1] if len(ranked) >= TOP else 1
+    candidates = [a for a, n in by_peer_author.items() if n >= floor]
+    names = dict(User.objects.filter(pk__in=candidates).values_list("pk", "display_name"))
+    top = sorted(candidates, key=lambda a: (-by_peer_author[a], names.get(a, ""), a))[:TOP]
+    accepted = Counter(
+        answered.filter(as_it=False, author_id__in=top)
+        .filter(Exists(Question.objects.filter(accepted_answer=OuterRef("pk"))))
+        .values_list("author_id", flat=True)
     )
+    helpers = [(names.get(a, ""), by_peer_author[a], accepted[a]) for a in top]
     outcomes: list[list[Any]] = [
         [_("Answered by a peer"), by_peer, share(by_peer, asked)],
         [_("Answered by IT only"), by_it_only, share(by_it_only, asked)],
