@@ -5,6 +5,7 @@ and another team's tickets."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -28,6 +29,21 @@ OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
 
 def at(day: str, hour: str = "10:00") -> datetime:
     return datetime.fromisoformat(f"{day}T{hour}").replace(tzinfo=PARIS)
+
+
+def within(value: Any, period: Period = OCTOBER) -> bool:
+    """Is an instant (of a raw row) in the period?"""
+    return value is not None and period.since <= value < period.until
+
+
+def nearest_rank(values: list[float], fraction: float) -> float | None:
+    """The percentile definition of the dashboards, recomputed independently."""
+    values = sorted(values)
+    return values[max(math.ceil(fraction * len(values)), 1) - 1] if values else None
+
+
+def hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)
 
 
 @dataclass

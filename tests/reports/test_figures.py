@@ -4,9 +4,7 @@ a paused SLA, a reopened ticket, breaches and another team's tickets."""
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -15,22 +13,9 @@ from relais.reports import selectors
 from relais.reports.filters import TicketFilters
 from relais.tickets.choices import OPEN_STATUSES, Channel, Priority
 from relais.tickets.models import Satisfaction, Ticket
-from tests.reports.conftest import OCTOBER, Desk
+from tests.reports.conftest import OCTOBER, Desk, hours, nearest_rank, within
 
 pytestmark = pytest.mark.django_db
-
-
-def within(value: Any) -> bool:
-    return value is not None and OCTOBER.since <= value < OCTOBER.until
-
-
-def nearest_rank(values: list[float], fraction: float) -> float | None:
-    values = sorted(values)
-    return values[max(math.ceil(fraction * len(values)), 1) - 1] if values else None
-
-
-def hours(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 3600, 1)
 
 
 def raw(teams: set[int] | None = None) -> list[Ticket]:

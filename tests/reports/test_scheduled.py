@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
+from relais.accounts.choices import Role
 from relais.core.services import outbox_deliver_due
 from relais.reports import services
 from relais.reports.choices import DashboardKey, Frequency
 from relais.reports.models import ScheduledReport, ScheduledReportRun
+from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.reports.conftest import Desk
 
@@ -95,3 +97,48 @@ def test_an_inactive_schedule_or_one_without_recipients_sends_nothing(october: D
     ScheduledReport.objects.create(name="Personne", frequency=Frequency.WEEKLY)
     assert services.scheduled_reports_send(today=date(2026, 10, 19)) == 0
     assert not ScheduledReportRun.objects.exists()
+
+
+def test_an_admin_chooses_the_recipients_in_the_admin_and_nobody_else_can(
+    october_mailed: Desk, smtp_server: Any
+) -> None:
+    """The schedules are set in Django's admin (administrators only): people chosen from the
+    directory, other addresses one per line (a wrong one is refused), the dashboards, the
+    frequency, an optional team. The next run mails exactly those recipients."""
+    admin = UserFactory(role=Role.ADMIN)
+    chosen = UserFactory(email="chef@relais.test", role=Role.SUPERVISOR)
+    form = {
+        "name": "Comité de direction",
+        "frequency": Frequency.MONTHLY,
+        "dashboards": [DashboardKey.TICKETS, DashboardKey.SLA],
+        "recipients": [chosen.pk],
+        "extra_addresses": "codir@relais.test\n",
+        "team": "",
+        "language": "fr",
+        "is_active": "on",
+        "runs-TOTAL_FORMS": "0",
+        "runs-INITIAL_FORMS": "0",
+    }
+    url = "/django-admin/reports/scheduledreport/add/"
+    for refused in (october_mailed.supervisor, october_mailed.vpn_agent, october_mailed.requester):
+        assert client_for(refused).post(url, form).status_code == 302  # to the admin login
+    assert not ScheduledReport.objects.exists()
+
+    bad = client_for(admin).post(url, {**form, "extra_addresses": "codir@relais.test\nnope\n"})
+    assert bad.status_code == 200
+    assert not ScheduledReport.objects.exists()
+    assert client_for(admin).post(url, form).status_code == 302
+    report = ScheduledReport.objects.get()
+    assert list(report.recipients.all()) == [chosen]
+    assert report.dashboards == [DashboardKey.TICKETS, DashboardKey.SLA]
+
+    assert services.scheduled_reports_send(today=date(2026, 11, 2)) == 2
+    outbox_deliver_due()
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "chef@relais.test",
+        "codir@relais.test",
+    ]
+    text = body(smtp_server.messages[0], "plain")
+    assert "== Assistance ==" in text
+    assert "== Niveaux de service ==" in text
+    assert "== Satisfaction ==" not in text  # not chosen

@@ -9,9 +9,11 @@ from typing import Any
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from relais.accounts.models import User
 from relais.assets import selectors as asset_selectors
 from relais.assets.choices import CampaignState, TargetState
 from relais.assets.models import Campaign, CampaignTarget
@@ -153,13 +155,15 @@ def knowledge(*, period: Period, filters: TicketFilters, shared: Shared) -> Dash
 
 
 def community(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboard:
-    visible = Answer.objects.filter(question=OuterRef("pk"), is_hidden=False)
+    # One pass over the period's questions and their visible answers (two EXISTS subqueries
+    # per question read the answers table three times).
+    shown = Q(answers__is_hidden=False)
     questions = list(
         Question.objects.filter(_within("created_at", period), is_hidden=False)
         .annotate(
-            peer=Exists(visible.filter(as_it=False)),
-            it=Exists(visible.filter(as_it=True)),
-            first_answer=Min("answers__created_at", filter=Q(answers__is_hidden=False)),
+            peer=Count("answers", filter=shown & Q(answers__as_it=False)),
+            it=Count("answers", filter=shown & Q(answers__as_it=True)),
+            first_answer=Min("answers__created_at", filter=shown),
         )
         .values_list("created_at", "peer", "it", "first_answer")
         .order_by()
@@ -169,19 +173,35 @@ def community(*, period: Period, filters: TicketFilters, shared: Shared) -> Dash
     by_it_only = sum(1 for q in questions if q[2] and not q[1])
     unanswered = sum(1 for q in questions if q[3] is None)
     waits = [(q[3] - q[0]).total_seconds() for q in questions if q[3] is not None]
-    answers = dict(
-        Answer.objects.filter(_within("created_at", period), is_hidden=False)
-        .values_list("as_it")
-        .annotate(n=Count("pk"))
-        .order_by()
+    # The period's visible answers counted once per author and side (peer or IT): the two
+    # totals and the leaderboard come from the same scan; names and acceptances are then read
+    # for the few people who may be on it.
+    answered = Answer.objects.filter(
+        _within("created_at", period), is_hidden=False, question__is_hidden=False
     )
-    accepted = Question.objects.filter(accepted_answer=OuterRef("pk"))
-    helpers = list(
-        Answer.objects.filter(_within("created_at", period), is_hidden=False, as_it=False)
-        .values_list("author__display_name")
-        .annotate(n=Count("pk"), accepted=Count("pk", filter=Exists(accepted)))
-        .order_by("-n", "author__display_name")[:TOP]
+    per_author = list(answered.values_list("author_id", "as_it").annotate(n=Count("*")).order_by())
+    answers = Counter[bool]()
+    by_peer_author = Counter[int]()
+    for author_id, as_it, n in per_author:
+        answers[as_it] += n
+        if not as_it:
+            by_peer_author[author_id] += n
+    ranked = sorted(by_peer_author.values(), reverse=True)
+    floor = ranked[TOP - 1] if len(ranked) >= TOP else 1
+    candidates = [a for a, n in by_peer_author.items() if n >= floor]
+    names = dict(User.objects.filter(pk__in=candidates).values_list("pk", "display_name"))
+    top = sorted(candidates, key=lambda a: (-by_peer_author[a], names.get(a, ""), a))[:TOP]
+    accepted = Counter(
+        answered.filter(as_it=False, author_id__in=top)
+        .filter(Exists(Question.objects.filter(accepted_answer=OuterRef("pk"))))
+        .values_list("author_id", flat=True)
     )
+    helpers = [(names.get(a, ""), by_peer_author[a], accepted[a]) for a in top]
+    outcomes: list[list[Any]] = [
+        [_("Answered by a peer"), by_peer, share(by_peer, asked)],
+        [_("Answered by IT only"), by_it_only, share(by_it_only, asked)],
+        [_("Unanswered"), unanswered, share(unanswered, asked)],
+    ]
     return Dashboard(
         figures=[
             Figure("questions", _("Questions asked"), asked),
@@ -199,11 +219,21 @@ def community(*, period: Period, filters: TicketFilters, shared: Shared) -> Dash
                 "questions",
                 _("Questions asked in the period"),
                 [_("Outcome"), _("Questions"), _("Share (%)")],
-                [
-                    [_("Answered by a peer"), by_peer, share(by_peer, asked)],
-                    [_("Answered by IT only"), by_it_only, share(by_it_only, asked)],
-                    [_("Unanswered"), unanswered, share(unanswered, asked)],
-                ],
+                outcomes,
+                chart=charts.bar(
+                    title=_("Who answered the questions of the period"),
+                    description=_(
+                        "%(asked)s questions: %(peer)s answered by a peer, %(it)s by IT only, "
+                        "%(none)s unanswered."
+                    )
+                    % {"asked": asked, "peer": by_peer, "it": by_it_only, "none": unanswered},
+                    labels=[str(r[0]) for r in outcomes],
+                    values=[r[1] for r in outcomes],
+                ),
+                note=_(
+                    "A question counts as answered by a peer when a colleague's visible answer "
+                    "exists, whenever it was written."
+                ),
             ),
             Table(
                 "answers",
@@ -216,6 +246,15 @@ def community(*, period: Period, filters: TicketFilters, shared: Shared) -> Dash
                 _("Top helpers"),
                 [_("Person"), _("Answers"), _("Accepted")],
                 [[name, n, acc] for name, n, acc in helpers],
+                chart=charts.hbar(
+                    title=_("Top helpers"),
+                    description=_(
+                        "The %(n)s colleagues who answered the most questions in the period."
+                    )
+                    % {"n": len(helpers)},
+                    labels=[name for name, _n, _acc in helpers],
+                    values=[n for _name, n, _acc in helpers],
+                ),
             ),
         ],
     )
@@ -247,6 +286,9 @@ def watch(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboar
     to_ack = [(a - s).total_seconds() for s, *_rest, a in incidents if a is not None]
     to_resolve = [(r - s).total_seconds() for s, _n, _t, _i, r, _a in incidents if r is not None]
     per_service = Counter(name for _s, name, *_rest in incidents)
+    by_service: list[list[Any]] = sorted(
+        ([name, n] for name, n in per_service.items()), key=lambda r: (-r[1], r[0])
+    )
     return Dashboard(
         figures=[
             Figure("incidents", _("Incidents"), len(incidents)),
@@ -257,9 +299,21 @@ def watch(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboar
                 "min",
             ),
             Figure(
+                "ack_p90",
+                _("90th percentile, time to acknowledge"),
+                _minutes(percentile(to_ack, 0.9)),
+                "min",
+            ),
+            Figure(
                 "resolve_median",
                 _("Median time to resolve"),
                 _minutes(percentile(to_resolve, 0.5)),
+                "min",
+            ),
+            Figure(
+                "resolve_p90",
+                _("90th percentile, time to resolve"),
+                _minutes(percentile(to_resolve, 0.9)),
                 "min",
             ),
         ],
@@ -281,7 +335,13 @@ def watch(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboar
                 "incidents_by_service",
                 _("Incidents per service"),
                 [_("Service"), _("Incidents")],
-                sorted(([name, n] for name, n in per_service.items()), key=lambda r: (-r[1], r[0])),
+                by_service,
+                chart=charts.hbar(
+                    title=_("Incidents per service"),
+                    description=_("%(n)s incidents began in the period.") % {"n": len(incidents)},
+                    labels=[r[0] for r in by_service],
+                    values=[r[1] for r in by_service],
+                ),
             ),
             Table(
                 "incidents",
@@ -295,7 +355,7 @@ def watch(*, period: Period, filters: TicketFilters, shared: Shared) -> Dashboar
                 ],
                 [
                     [
-                        started,
+                        date_format(timezone.localtime(started), "SHORT_DATETIME_FORMAT"),
                         service,
                         title,
                         _minutes((ack - started).total_seconds()) if ack else None,

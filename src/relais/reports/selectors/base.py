@@ -122,7 +122,7 @@ def grouped_counts(
     the queryset as a subquery); elsewhere one query per set."""
     if not on_postgres():
         return {
-            key: [tuple(row) for row in qs.values_list(*cols).annotate(n=Count("pk")).order_by()]
+            key: [tuple(row) for row in qs.values_list(*cols).annotate(n=Count("*")).order_by()]
             for key, cols in sets.items()
         }
     names = sorted({c for cols in sets.values() for c in cols})
