@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -132,6 +133,10 @@ async def _validated(
     )
 
 
+def _follow(guard: RedirectGuard, status: int, location: str) -> Destination | None:
+    return guard.follow(status, location)
+
+
 def _is_ip_literal(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -188,7 +193,7 @@ async def probe_http(
                 body = await _read_bounded(response) if needs_body and not redirected else b""
             if not redirected:
                 break
-            hop = await _validated(lambda _url: guard.follow(status, location), "", deadline)
+            hop = await _validated(partial(_follow, guard, status), location or "", deadline)
     except ForbiddenDestination as exc:
         code = ErrorCode.DNS if exc.args and exc.args[0] == "unresolved" else None
         return _down(code or ErrorCode.FORBIDDEN_TARGET, "redirect")
