@@ -36,7 +36,8 @@ def stored_files() -> list[Path]:
 
 
 def test_a_form_with_a_thousand_files_is_a_clear_400_and_writes_nothing(
-    requester: User, vpn_category: Category
+    requester: User,  # noqa: F811
+    vpn_category: Category,  # noqa: F811
 ) -> None:
     assert settings.DATA_UPLOAD_MAX_NUMBER_FILES < FILES
     response = client_for(requester).post(
@@ -61,7 +62,8 @@ def test_a_form_with_a_thousand_files_is_a_clear_400_and_writes_nothing(
 
 
 def test_an_api_upload_of_a_thousand_files_is_a_clear_400_and_writes_nothing(
-    requester: User, vpn_category: Category
+    requester: User,  # noqa: F811
+    vpn_category: Category,  # noqa: F811
 ) -> None:
     ticket = ticket_open(
         actor=requester,
