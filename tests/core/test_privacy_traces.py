@@ -8,8 +8,8 @@ import io
 import logging
 import pickle
 import zipfile
-from email.header import Header
 from collections.abc import Iterator
+from email.header import Header
 from pathlib import Path
 from typing import Any
 
