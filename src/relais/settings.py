@@ -626,6 +626,8 @@ MAIL_REQUIRE_AUTHENTICATION = env_bool("RELAIS_MAIL_REQUIRE_AUTHENTICATION")
 METRICS_TOKEN = env_str("RELAIS_METRICS_TOKEN")
 
 # --- Logging ----------------------------------------------------------------------------------
+# Error reports (the administrators' mail if ADMINS is set) carry no body, cookie or variable.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "relais.core.logging.ScrubbingReporterFilter"
 LOG_LEVEL = env_str("RELAIS_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
