@@ -43,10 +43,10 @@ class ScrubbingReporterFilter(SafeExceptionReporterFilter):
     def get_post_parameters(self, request: HttpRequest | None) -> dict[str, str]:
         if request is None:
             return {}
-        return {key: self.cleansed_substitute for key in request.POST}
+        return dict.fromkeys(request.POST, self.cleansed_substitute)
 
     def get_safe_cookies(self, request: HttpRequest) -> dict[str, str]:
-        return {key: self.cleansed_substitute for key in getattr(request, "COOKIES", {})}
+        return dict.fromkeys(getattr(request, "COOKIES", {}), self.cleansed_substitute)
 
     def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> list[tuple[str, str]]:
         return [
