@@ -41,6 +41,7 @@ def roles() -> list[str]:
         return ROLES
     return SAMPLE_ROLES
 
+
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
 schema.app = application
 

@@ -159,9 +159,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--drain", type=float, default=180.0)
-    parser.add_argument(
-        "--database-url", default="postgres://postgres@127.0.0.1:5432/relais_soak"
-    )
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/relais_soak")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     chance = random.Random(args.seed)  # noqa: S311 (fault schedule, not security)
@@ -254,7 +252,9 @@ def main() -> int:
             for ref in REFERENCE.findall(str(message["Subject"] or "")):
                 acks[ref].add(str(message["Message-ID"]))
         received = collections.Counter(
-            ref for message in smtp.messages for ref in set(REFERENCE.findall(str(message["Subject"] or "")))
+            ref
+            for message in smtp.messages
+            for ref in set(REFERENCE.findall(str(message["Subject"] or "")))
         )
         lost = sorted(references - set(acks))
         twice_same_id = sum(1 for ref, n in received.items() if n > 1 and len(acks[ref]) == 1)
