@@ -26,6 +26,7 @@ from relais.mail.services import ingest
 from relais.tickets.models import Category
 from relais.tickets.services import TicketDraft, ticket_open, ticket_reply
 from tests.conftest import client_for
+from tests.core.test_redis import redis_mode, redis_server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +141,22 @@ def test_no_trace_of_an_erased_person_in_files_cache_or_logs(
     assert cached == []
     logged = [f"{line[:120]}: {n}" for line in all_logs.lines for n in needles if n in line]
     assert logged == []
+
+
+@pytest.mark.parametrize("backend", ["local memory", "redis"])
+def test_cached_lists_of_people_are_dropped_by_prefix(backend: str, request: Any) -> None:
+    if backend == "redis":
+        request.getfixturevalue("redis_mode")
+    from django.core.cache import caches
+
+    from relais.core.cache import delete_prefixed
+    from relais.core.privacy import PEOPLE_CACHE_PREFIXES
+
+    store = caches["default"]
+    store.set("choices:abc", [("1", "Ophélie Tracemoi")])
+    store.set("template.cache.ticket_filters.d41d8", "<option>Ophélie Tracemoi</option>")
+    store.set("monitoring:banner", [])
+    assert delete_prefixed(PEOPLE_CACHE_PREFIXES) == 2
+    assert store.get("choices:abc") is None
+    assert store.get("template.cache.ticket_filters.d41d8") is None
+    assert store.get("monitoring:banner") == []

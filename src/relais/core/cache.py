@@ -107,14 +107,15 @@ def delete_prefixed(prefixes: tuple[str, ...]) -> int:
     as the code writes them, before the cache's own prefix and version); how many went.
     Redis: SCAN, never KEYS; the local-memory cache of the tests and of single-process runs:
     its dictionary."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    backend: Any = cache
+    backend: Any = caches["default"]  # the backend itself (`cache` is a proxy to it)
+    raw: Any = backend  # the Redis client wrapper is private (`_cache`)
     patterns = [backend.make_key(prefix) for prefix in prefixes]
     if isinstance(backend, RedisCache):
 
         def scan_and_delete() -> int:
-            client = backend._cache.get_client(None, write=True)
+            client = raw._cache.get_client(None, write=True)
             doomed = [key for p in patterns for key in client.scan_iter(match=f"{p}*")]
             return int(client.delete(*doomed)) if doomed else 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import ItemsView
 from typing import Any
 
 from django.http import HttpRequest
@@ -48,8 +49,6 @@ class ScrubbingReporterFilter(SafeExceptionReporterFilter):
     def get_safe_cookies(self, request: HttpRequest) -> dict[str, str]:
         return dict.fromkeys(getattr(request, "COOKIES", {}), self.cleansed_substitute)
 
-    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> list[tuple[str, str]]:
-        return [
-            (name, self.cleansed_substitute)
-            for name, _value in super().get_traceback_frame_variables(request, tb_frame)
-        ]
+    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> ItemsView[str, Any]:
+        names = super().get_traceback_frame_variables(request, tb_frame)
+        return {name: self.cleansed_substitute for name, _value in names}.items()
