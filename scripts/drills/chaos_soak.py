@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
 from scripts.drills.postgres_restart import SEED, free_port  # noqa: E402
+from scripts.drills.postgres_restart import Load as DrillLoad  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 from tests.smtp import SmtpServer  # noqa: E402
 
@@ -62,43 +63,9 @@ OUTBOX_STATE = (
 )
 
 
-class Load:
-    """Client threads; every answer recorded as (kind, status, seconds)."""
-
-    def __init__(self, base: str, token: str, category: int) -> None:
-        self.base, self.token, self.category = base, token, category
-        self.records: list[tuple[str, int, float]] = []
-        self.created: dict[str, str] = {}  # Idempotency-Key → reference
-        self.retried: set[str] = set()
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-
-    def request(self, kind: str, method: str, path: str, body: dict | None = None,
-                key: str | None = None) -> tuple[int, dict]:  # fmt: skip
-        headers = {"Authorization": f"Bearer {self.token}"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if key:
-            headers["Idempotency-Key"] = key
-        request = urllib.request.Request(  # noqa: S310 (loopback)  # static-ban: allow (drill: loopback)
-            self.base + path, data=data, headers=headers, method=method
-        )
-        started = time.monotonic()
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)  # static-ban: allow (drill)
-                status, payload = response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            status, payload = exc.code, exc.read()
-        except OSError:
-            status, payload = 0, b""
-        with self.lock:
-            self.records.append((kind, status, time.monotonic() - started))
-        try:
-            return status, json.loads(payload or b"{}")
-        except ValueError:
-            return status, {}
+class Load(DrillLoad):
+    """The client threads of drill b (every answer recorded as (phase, kind, status, seconds,
+    time)), with a soak's mix: a third writes, a third reads, a third /readyz."""
 
     def client(self, n: int) -> None:
         i = 0
@@ -115,7 +82,7 @@ class Load:
                             self.created.setdefault(key, payload["reference"])
                         break
                     with self.lock:
-                        self.retried.add(key)
+                        self.retried_keys.add(key)
                     time.sleep(0.5)
             elif i % 3 == 1:
                 self.request("ready", "GET", "/readyz")
@@ -241,8 +208,8 @@ def main() -> int:
             time.sleep(5)
         drained_after = time.monotonic() - started - soak_seconds
 
-        statuses = collections.Counter(status for _kind, status, _s in load.records)
-        slowest = max((s for _k, _st, s in load.records), default=0.0)
+        statuses = collections.Counter(record[2] for record in load.records)
+        slowest = max((record[3] for record in load.records), default=0.0)
         titles = collections.Counter(title for _ref, title in state["tickets"])
         references = {ref for ref, _title in state["tickets"]}
         duplicates = sum(1 for n in titles.values() if n > 1)
@@ -266,7 +233,7 @@ def main() -> int:
               + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items()))
               + f"; slowest {slowest:.2f} s")  # fmt: skip
         print(f"writes accepted: {len(load.created)} (retried after a 503 or a cut: "
-              f"{len(load.retried & set(load.created))}); tickets: {len(references)}, "
+              f"{len(load.retried_keys & set(load.created))}); tickets: {len(references)}, "
               f"duplicates: {duplicates}, accepted without a ticket: {len(missing)}")  # fmt: skip
         print(f"outbox after {drained_after:.0f} s of drain: {state['outbox']}")
         print(f"acknowledgements: {len(acks)} tickets mailed, lost: {len(lost)}, "
