@@ -9,7 +9,9 @@ with an Idempotency-Key (retried with the same key after a 503 or a dropped conn
 ticket reads, /readyz. For --minutes, at random intervals, one fault at a time: a worker
 SIGKILLed (restarted 2 s later) or Redis killed and restarted after a few seconds.
 
-At the end the load stops, the faults stop, and the outbox is given --drain seconds to empty.
+At the end the load stops, the faults stop, and the outbox is given --drain seconds (default
+420: a message held by a killed worker is retried once its 5-minute delivery lease is over)
+to empty.
 Then it counts and checks:
 - HTTP 5xx other than 503 (must be 0), and requests without an answer;
 - duplicate tickets (two tickets for one Idempotency-Key: must be 0) and accepted writes
@@ -107,7 +109,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--drain", type=float, default=180.0)
+    # A message held by a SIGKILLed worker waits out its lease (core.services.DELIVERY_LEASE,
+    # 5 min) before the minute sweep retries it: the drain must outlast both.
+    parser.add_argument("--drain", type=float, default=420.0)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/relais_soak")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
