@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -33,6 +33,17 @@ from tests.conftest import client_for
 REGISTRY_PATH = Path(__file__).parent / "permissions" / "routes.yaml"
 REGISTRY: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load(REGISTRY_PATH.read_text())
 ROLES = [Role.COLLABORATOR, Role.AGENT, Role.SUPERVISOR, Role.ADMIN]
+
+
+def matrix_roles() -> list[str]:
+    """The roles the route × role × method sweep plays: the four on SQLite; on PostgreSQL
+    (the second half of `make test`; the answers depend on the code, not the engine) the two
+    ends of the scale, a requester and an administrator. RELAIS_ROUTES_ROLES=all: the four."""
+    if os.environ.get("RELAIS_ROUTES_ROLES") == "all" or connection.vendor == "sqlite":
+        return list(ROLES)
+    return [Role.COLLABORATOR, Role.ADMIN]
+
+
 PUBLIC = "public"  # anyone, signed in or not
 # Answers 404 to anyone not allowed (it must not even reveal that it exists).
 HIDDEN = "hidden"
@@ -175,6 +186,7 @@ def test_each_role_gets_what_the_registry_says(settings):
     """One request per route × role × method, with objects that exist."""
     people, params = route_world.build(settings)
     html_names = html_routes()
+    roles = matrix_roles()
 
     def signed_in(user: Any) -> Client:
         client = client_for(user)
@@ -232,14 +244,14 @@ def test_each_role_gets_what_the_registry_says(settings):
                     if status != 405 and not os.environ.get("RELAIS_ROUTES_RECORD"):
                         failures.append(f"{method} {route}: {status}, not in the registry")
                 continue
-            for role in ROLES:
+            for role in roles:
                 path = concrete(route, name, params, people[role])
                 status = _request(session(role), method, path, api_call=False)
                 calls += 1
                 judge("html", route, method, role, status)
     for route, by_method in REGISTRY["api"].items():
         for method in by_method:
-            for role in ROLES:
+            for role in roles:
                 path = concrete("/api/v1" + route, "/api/v1" + route, params, people[role])
                 client = Client(
                     HTTP_AUTHORIZATION=f"Bearer {tokens[role]}", raise_request_exception=False

@@ -145,14 +145,20 @@ class Load:
         except ValueError:
             return status, {}
 
+    # One request in `MIX` is a ticket creation, one a /readyz, the others ticket reads.
+    MIX = 4
+
+    def ticket_body(self, n: int, i: int, key: str) -> dict:
+        return {"category_id": self.category, "title": f"Exercice {n}-{i}",
+                "description": "Redémarrage de PostgreSQL"}  # fmt: skip
+
     def client(self, n: int) -> None:
         i = 0
         while not self.stopping.is_set():
             i += 1
-            if i % 4 == 0:
+            if i % self.MIX == 0:
                 key = f"drill-{n}-{uuid.uuid4().hex}"
-                body = {"category_id": self.category, "title": f"Exercice {n}-{i}",
-                        "description": "Redémarrage de PostgreSQL"}  # fmt: skip
+                body = self.ticket_body(n, i, key)
                 while not self.stopping.is_set():
                     status, payload = self.request("write", "POST", "/api/v1/tickets", body, key)
                     if status == 201:
@@ -162,7 +168,7 @@ class Load:
                     with self.lock:
                         self.retried_keys.add(key)
                     time.sleep(0.5)  # a client honouring Retry-After, shortened for the drill
-            elif i % 4 == 1:
+            elif i % self.MIX == 1:
                 self.request("ready", "GET", "/readyz")
             else:
                 self.request("read", "GET", "/api/v1/tickets?page_size=10")

@@ -632,6 +632,8 @@ MAIL_REQUIRE_AUTHENTICATION = env_bool("RELAIS_MAIL_REQUIRE_AUTHENTICATION")
 METRICS_TOKEN = env_str("RELAIS_METRICS_TOKEN")
 
 # --- Logging ----------------------------------------------------------------------------------
+# Error reports (the administrators' mail if ADMINS is set) carry no body, cookie or variable.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "relais.core.logging.ScrubbingReporterFilter"
 LOG_LEVEL = env_str("RELAIS_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
@@ -676,6 +678,9 @@ MONITORING_WEBHOOK_ALLOW_LOOPBACK = (
 # host or host:port entries that checks may never target, besides the ones Relais knows
 # (database, Redis, SMTP, LDAP, its own web address), e.g. the IMAP server.
 MONITORING_FORBIDDEN_ENDPOINTS = env_list("RELAIS_MONITORING_FORBIDDEN_ENDPOINTS", [])
+# host:port of the DNS resolver the egress checks ask (webhooks, HTTP checks); empty = the
+# system's. The address a name resolves to is checked once and connected to (no rebinding).
+MONITORING_NAMESERVER = env_str("RELAIS_MONITORING_NAMESERVER", "")
 MONITORING_RAW_RETENTION_DAYS = env_int("RELAIS_MONITORING_RAW_RETENTION_DAYS", 14)
 MONITORING_ROLLUP_RETENTION_DAYS = env_int("RELAIS_MONITORING_ROLLUP_RETENTION_DAYS", 730)
 # The name of this prober's network zone (results from remote probers carry theirs).

@@ -1,12 +1,18 @@
 """Every HTML page of every role passes axe-core with no serious or critical violation
 (issue 12, RGAA): the pages are read from the URL resolver (`site_map`), filled with the
-objects of a seeded organisation, and visited in one browser, one context per role."""
+objects of a seeded organisation, and visited in one browser, one context per role.
+
+The HTML does not depend on the database: the full page × role sweep runs on SQLite; on
+PostgreSQL (the second half of `make test`) a sample does, the public pages and one role
+(`RELAIS_AXE_ROLES`, default "agent"; "all" for the full sweep)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from playwright.sync_api import Browser, Page
 
@@ -26,6 +32,16 @@ ROLE_LOGINS = {
     "supervisor": "superviseur@relais.test",
     "admin": "admin@relais.test",
 }
+
+
+def roles_to_audit() -> dict[str, str]:
+    """Every role on SQLite; on PostgreSQL the sample RELAIS_AXE_ROLES names."""
+    wanted = os.environ.get("RELAIS_AXE_ROLES", "all" if connection.vendor == "sqlite" else "agent")
+    if wanted == "all":
+        return ROLE_LOGINS
+    return {role: ROLE_LOGINS[role] for role in wanted.split(",")}
+
+
 # Pages anyone may open without an account, audited once, signed out.
 PUBLIC_PAGES = {
     "core:accessibility",
@@ -127,7 +143,8 @@ def test_every_page_of_every_role_passes_axe(browser: Browser, live_server: Any)
     reached["anonymous"] = audit.reached
     page.context.close()
 
-    for role, email in ROLE_LOGINS.items():
+    roles = roles_to_audit()
+    for role, email in roles.items():
         page = context_page()
         _log_in(page, email)
         user = User.objects.get(email=email)
@@ -146,9 +163,12 @@ def test_every_page_of_every_role_passes_axe(browser: Browser, live_server: Any)
     assert problems == [], "\n".join(problems)
     # The fixture gives every page something to show: the administrator, who may open
     # everything, reached each route, and anonymous visitors each public page.
-    every_page = {name for name, _path in site_map.pages_for(admin)}
-    assert every_page - PUBLIC_PAGES - reached["admin"] == set()
     assert reached["anonymous"] == PUBLIC_PAGES
-    assert "django-admin" in reached["admin"]
-    assert len(reached["collaborator"]) >= 20
-    assert len(reached["agent"]) >= 40
+    every_page = {name for name, _path in site_map.pages_for(admin)}
+    minimum = {"collaborator": 20, "agent": 40}
+    for role in roles:
+        if role == "admin":
+            assert every_page - PUBLIC_PAGES - reached["admin"] == set()
+            assert "django-admin" in reached["admin"]
+        else:
+            assert len(reached[role]) >= minimum.get(role, 1), role

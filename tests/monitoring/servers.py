@@ -9,7 +9,9 @@ import socketserver
 import ssl
 import threading
 import time
+import zlib
 from datetime import datetime
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -70,6 +72,16 @@ class _Handler(BaseHTTPRequestHandler):
             # GET /redirect?to=<url>: a 302 to wherever the test says.
             target = parse_qs(urlsplit(self.path).query)["to"][0]
             self._send(302, b"", Location=target)
+        elif path == "/gzip":
+            body = zlib.compress(b"Bienvenue sur le service: tout va bien", wbits=31)
+            self._send(200, body, Content_Encoding="gzip")
+        elif path == "/gzip-bomb":
+            self._send(200, gzip_bomb(), Content_Encoding="gzip")
+        elif path == "/aaa":
+            # The ReDoS input of SECURITY.md C5: 50 KB of "a" ending in "!".
+            self._send(200, b"a" * 50_000 + b"!")
+        elif path == "/regex-literal":
+            self._send(200, b"motif (a+)+$ en toutes lettres")
         elif path == "/auth":
             if self.headers.get("Authorization") == "Bearer s3cret-token":
                 self._send(200, b"welcome")
@@ -96,11 +108,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b"ok")
 
 
+BOMB_BYTES = 64 * 1024 * 1024
+BOMB_KEYWORD = b"tout va bien"
+
+
+@cache
+def gzip_bomb() -> bytes:
+    """64 MiB of zeros then BOMB_KEYWORD, gzipped: about 64 KB on the wire."""
+    compressor = zlib.compressobj(9, wbits=31)
+    zeros = bytes(1024 * 1024)
+    parts = [compressor.compress(zeros) for _ in range(BOMB_BYTES // len(zeros))]
+    return b"".join([*parts, compressor.compress(BOMB_KEYWORD), compressor.flush()])
+
+
 class TargetServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__((host, port), _Handler)
         self.hits: list[str] = []
         self.received: list[dict[str, Any]] = []
         self.stopped: set[str] = set()
@@ -112,7 +137,7 @@ class TargetServer(ThreadingHTTPServer):
         return self.server_address[1]
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.server_address[0]}:{self.port}{path}"
 
     def start(self) -> TargetServer:
         self.thread.start()

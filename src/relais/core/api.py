@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -234,6 +234,21 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
     return error_response(
         request, 403, "You do not have permission to do this.", "permission_denied"
     )
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    """A request over a parsing limit (files or fields in one multipart, a malformed body):
+    the caller's error, a 400 that names the limit when there is one, as the HTML side."""
+    from relais.core.views import too_many_parts
+
+    logging.getLogger(f"django.security.{type(exc).__name__}").warning(
+        "API request refused: %s", type(exc).__name__, extra={"path": request.path}
+    )
+    too_many = too_many_parts(exc)
+    if too_many:
+        return error_response(request, 400, too_many, "too_many_parts")
+    return error_response(request, 400, "Bad request.", "bad_request")
 
 
 @api.exception_handler(Exception)

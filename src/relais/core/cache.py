@@ -100,3 +100,35 @@ class ResilientRedisCache(RedisCache):
     def ping(self) -> None:
         """Raise when Redis cannot be reached (for check-deploy, which must know)."""
         self._cache.get_client(write=True).ping()  # type: ignore[attr-defined]
+
+
+def delete_prefixed(prefixes: tuple[str, ...]) -> int:
+    """Delete every entry of the default cache whose key starts with one of `prefixes` (keys
+    as the code writes them, before the cache's own prefix and version); how many went.
+    Redis: SCAN, never KEYS; the local-memory cache of the tests and of single-process runs:
+    its dictionary."""
+    from django.core.cache import caches
+
+    backend: Any = caches["default"]  # the backend itself (`cache` is a proxy to it)
+    raw: Any = backend  # the Redis client wrapper is private (`_cache`)
+    patterns = [backend.make_key(prefix) for prefix in prefixes]
+    if isinstance(backend, RedisCache):
+
+        def scan_and_delete() -> int:
+            client = raw._cache.get_client(None, write=True)
+            doomed = [key for p in patterns for key in client.scan_iter(match=f"{p}*")]
+            return int(client.delete(*doomed)) if doomed else 0
+
+        if isinstance(backend, ResilientRedisCache):
+            return backend._guard("delete_prefixed", scan_and_delete, 0)
+        return scan_and_delete()
+    store = getattr(backend, "_cache", None)
+    lock = getattr(backend, "_lock", None)
+    if isinstance(store, dict) and lock is not None:
+        with lock:
+            doomed = [key for key in store if any(key.startswith(p) for p in patterns)]
+            for key in doomed:
+                store.pop(key, None)
+                getattr(backend, "_expire_info", {}).pop(key, None)
+        return len(doomed)
+    return 0

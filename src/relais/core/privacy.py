@@ -13,7 +13,8 @@ Erasure is pseudonymisation: the account keeps its row — ticket numbers, the h
 tickets, the audit trail and the community's threads stay whole — but its name, address,
 phone, directory identity and password are replaced or removed, it cannot log in again, its
 tokens, second-factor devices and personal settings are deleted, mail from its address loses
-the address, the raw message and the originals, and its status-page subscription ends. Text
+the address, the raw message and the originals, its status-page subscription ends, the exports
+of its data are deleted with their files, and the cached lists of people are dropped. Text
 the person wrote stays, under the pseudonym: an administrator removes it where it names them.
 """
 
@@ -41,6 +42,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from relais.core.cache import delete_prefixed
 from relais.core.choices import AuditAction
 from relais.core.models import OutboxMessage, PersonalDataExport
 from relais.core.services import audit_record
@@ -68,6 +70,10 @@ PERSONAL_SETTINGS = [
     ("otp_totp.TOTPDevice", "user"),
     ("otp_static.StaticDevice", "user"),
 ]
+# Cache entries that may hold people's names (lists of people for forms, the queue's filter
+# panel): dropped after an erasure rather than left to expire. A new cache of names or
+# addresses adds its key prefix here (tests/core/test_privacy_traces.py scans the whole cache).
+PEOPLE_CACHE_PREFIXES = ("choices:", "template.cache.ticket_filters.")
 # Files a row points to, and the field naming who uploaded them.
 UPLOADS = [
     ("tickets.Attachment", "storage_name", "uploaded_by"),
@@ -269,6 +275,12 @@ def personal_data_erase(
             )
             counts[label] = deleted
         counts.update(_erase_address(address, alias))
+        # Archives of the person's data made for the DPO: their files go with them.
+        exports = PersonalDataExport.objects.filter(person=person)
+        for name in exports.values_list("storage_name", flat=True):
+            transaction.on_commit(partial(default_storage.delete, name))
+        counts["core.PersonalDataExport"], _details = exports.delete()
+        transaction.on_commit(partial(delete_prefixed, PEOPLE_CACHE_PREFIXES))
         person.display_name = f"Personne effacée n° {person.pk}"
         person.email = alias
         person.phone = ""

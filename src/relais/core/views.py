@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError, connection, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -158,9 +159,25 @@ def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    too_many = too_many_parts(exception)
     if _wants_json(request):
+        if too_many:
+            return JsonResponse({"detail": too_many, "code": "too_many_parts"}, status=400)
         return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
-    return render(request, "errors/400.html", status=400)
+    return render(request, "errors/400.html", {"too_many": too_many}, status=400)
+
+
+def too_many_parts(exception: Exception | None) -> str:
+    """The limit a form went over (files or fields in one request), said plainly; ''."""
+    if isinstance(exception, TooManyFilesSent):
+        return _("Too many files in one request: at most %(count)d.") % {
+            "count": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }
+    if isinstance(exception, TooManyFieldsSent):
+        return _("Too many fields in one request: at most %(count)d.") % {
+            "count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        }
+    return ""
 
 
 def error_500(request: HttpRequest) -> HttpResponse:

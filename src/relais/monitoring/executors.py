@@ -1,7 +1,9 @@
 """How each kind of check probes its target, asynchronously, inside the prober's event loop.
 
-Every probe is bounded: a total timeout, at most 64 KiB read from a response, keyword
-matching on that bounded text by plain substring (no regular expression, so no ReDoS).
+Every probe is bounded: a total timeout, at most 64 KiB read from a response and at most 64 KiB
+once decompressed (no gzip bomb), keyword matching on that bounded text by plain substring (no
+regular expression, so no ReDoS). An HTTP check connects to the address its target resolved to
+when checked against the policy, at the first hop as at every redirect (no DNS rebinding).
 Outcomes carry an error code and a short detail for the staff; raw exception texts never
 reach the public page.
 """
@@ -11,15 +13,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ipaddress
 import json
 import os
 import socket
 import ssl
 import struct
 import time
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +37,7 @@ from cryptography import x509
 from relais.monitoring.choices import CheckKind, CheckState, ErrorCode
 from relais.monitoring.targets import (
     REDIRECT_STATUSES,
+    Destination,
     ForbiddenDestination,
     RedirectGuard,
     TooManyRedirects,
@@ -89,15 +95,54 @@ def json_field(document: Any, path: str) -> Any:
 
 
 async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
+    """At most MAX_READ_BYTES from the network and at most MAX_READ_BYTES once decoded: the
+    session does not decompress (a gzip bomb would be inflated whole), this does, bounded."""
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    decoder = None
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        decoder = zlib.decompressobj(wbits=47)  # zlib or gzip header, detected
+    elif encoding not in ("", "identity"):
+        return b""  # not asked for (Accept-Encoding: gzip, deflate): unreadable
     chunks: list[bytes] = []
-    size = 0
-    while size < MAX_READ_BYTES:
-        chunk = await response.content.read(MAX_READ_BYTES - size)
+    size = read = 0
+    while size < MAX_READ_BYTES and read < MAX_READ_BYTES:
+        chunk = await response.content.read(MAX_READ_BYTES - read)
         if not chunk:
             break
+        read += len(chunk)
+        if decoder is not None:
+            try:
+                chunk = decoder.decompress(chunk, MAX_READ_BYTES - size)
+            except zlib.error:
+                break
         chunks.append(chunk)
         size += len(chunk)
-    return b"".join(chunks)
+    return b"".join(chunks)[:MAX_READ_BYTES]
+
+
+async def _validated(
+    validate: Callable[[str], Destination | None], url: str, deadline: float
+) -> Destination | None:
+    """`validate(url)` (a Destination, or ForbiddenDestination) off the event loop when the
+    host is a name to resolve, within what is left of the check's time."""
+    host = urlsplit(url).hostname or ""
+    if host and _is_ip_literal(host):
+        return validate(url)
+    return await asyncio.wait_for(
+        asyncio.to_thread(validate, url), timeout=max(deadline - time.monotonic(), 0.01)
+    )
+
+
+def _follow(guard: RedirectGuard, status: int, location: str) -> Destination | None:
+    return guard.follow(status, location)
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 async def probe_http(
@@ -116,23 +161,31 @@ async def probe_http(
         config.get("keyword") or config.get("keyword_absent") or config.get("json_path")
     )
     follow = bool(config.get("follow_redirects", True))
-    # Redirects are followed by hand: every hop must pass the same policy as a saved target
-    # (allow-list, forbidden addresses), checked now, and is reached at the address checked.
+    # Every hop, the first one included, passes the same policy as a saved target (allow-list,
+    # forbidden addresses), checked now, and is reached at the address checked: a name that
+    # resolves elsewhere the second time is never asked again. Redirects are followed by hand.
     guard = RedirectGuard(
         spec.target, lambda url: check_destination(url, allow_list), validate_first=False
     )
     deadline = time.monotonic() + spec.timeout
     started = time.perf_counter()
-    url, hop_headers, server_hostname = spec.target, headers, None
+    target_host = (urlsplit(spec.target).hostname or "").lower().rstrip(".")
     try:
+        try:
+            hop = await _validated(guard.validate, spec.target, deadline)
+        except ForbiddenDestination as exc:
+            code = ErrorCode.DNS if exc.args and exc.args[0] == "unresolved" else None
+            return _down(code or ErrorCode.FORBIDDEN_TARGET, "target")
         while True:
+            assert hop is not None
+            # Credentials go only to the host they were configured for.
             async with session.get(
-                url,
-                headers=hop_headers,
+                hop.pinned_url(),
+                headers={**(headers if hop.host == target_host else {}), "Host": hop.netloc},
                 allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=max(deadline - time.monotonic(), 0.01)),
                 ssl=bool(config.get("verify_tls", True)),
-                server_hostname=server_hostname,
+                server_hostname=hop.host if hop.scheme == "https" else None,
             ) as response:
                 status = response.status
                 location = response.headers.get("Location")
@@ -140,19 +193,7 @@ async def probe_http(
                 body = await _read_bounded(response) if needs_body and not redirected else b""
             if not redirected:
                 break
-            hop = await asyncio.wait_for(
-                asyncio.to_thread(guard.follow, status, location),
-                timeout=max(deadline - time.monotonic(), 0.01),
-            )
-            assert hop is not None
-            url = hop.pinned_url()
-            # Credentials go only to the host they were configured for.
-            same_host = hop.host == (urlsplit(spec.target).hostname or "").lower()
-            hop_headers = {
-                **(headers if same_host else {}),
-                "Host": hop.netloc,
-            }
-            server_hostname = hop.host if hop.scheme == "https" else None
+            hop = await _validated(partial(_follow, guard, status), location or "", deadline)
     except ForbiddenDestination as exc:
         code = ErrorCode.DNS if exc.args and exc.args[0] == "unresolved" else None
         return _down(code or ErrorCode.FORBIDDEN_TARGET, "redirect")
@@ -356,6 +397,7 @@ def new_session(*, limit: int = 0) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         connector=connector,
         cookie_jar=aiohttp.DummyCookieJar(),
-        headers={"User-Agent": "Relais-Veille/1"},
+        headers={"User-Agent": "Relais-Veille/1", "Accept-Encoding": "gzip, deflate"},
         raise_for_status=False,
+        auto_decompress=False,  # `_read_bounded` decompresses, at most 64 KiB
     )

@@ -129,13 +129,18 @@ def _own_endpoints() -> set[tuple[str, int | None]]:
 
 
 def _same_host(a: str, b: str) -> bool:
+    """Two spellings of one host; every loopback address or name is the same host (a service
+    listening on 127.0.0.1 may listen on ::1 and 127.0.0.2 too)."""
     if a == b:
         return True
     ip_a, ip_b = _as_ip(a), _as_ip(b)
-    if ip_a is not None and ip_b is not None:
-        return ip_a == ip_b
-    loopback = {"localhost", "127.0.0.1", "::1"}
-    return a in loopback and b in loopback
+    if _loopback(a, ip_a) and _loopback(b, ip_b):
+        return True
+    return ip_a is not None and ip_b is not None and ip_a == ip_b
+
+
+def _loopback(host: str, address: IPAddress | None) -> bool:
+    return address.is_loopback if address is not None else _is_loopback_name(host)
 
 
 def domain_matches(host: str, domain: str) -> bool:
@@ -154,16 +159,44 @@ def forbidden_address(address: IPAddress) -> bool:
 
 
 def _resolve(host: str) -> list[IPAddress]:
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return []
-    addresses = []
-    for info in infos:
-        address = _as_ip(str(info[4][0]))
-        if address is not None:
+    """The addresses `host` resolves to, IPv4 first (the order of each family kept), from
+    MONITORING_NAMESERVER when set, else from the system's resolver. Callers check them and
+    connect to one of them: the name is never resolved a second time (no DNS rebinding)."""
+    if settings.MONITORING_NAMESERVER:
+        found = _resolve_with(settings.MONITORING_NAMESERVER, host)
+    else:
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return []
+        found = [str(info[4][0]) for info in infos]
+    addresses: list[IPAddress] = []
+    for text in found:
+        address = _as_ip(text)
+        if address is not None and address not in addresses:
             addresses.append(address)
-    return addresses
+    return sorted(addresses, key=lambda a: a.version)
+
+
+def _resolve_with(nameserver: str, host: str) -> list[str]:
+    import dns.exception
+    import dns.resolver
+
+    server, sep, port_text = nameserver.rpartition(":")
+    if not sep or not port_text.isdigit():
+        server, port_text = nameserver, "53"
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [server.strip("[]")]
+    resolver.port = int(port_text)
+    resolver.lifetime = 5
+    found: list[str] = []
+    for record in ("A", "AAAA"):
+        try:
+            answer = resolver.resolve(host, record, search=False)
+        except (dns.exception.DNSException, OSError, ValueError):
+            continue
+        found += [rdata.to_text() for rdata in answer]
+    return found
 
 
 def check_target_validate(
