@@ -361,3 +361,22 @@ def test_a_misbehaving_autoresponder_cannot_keep_a_loop_going(
             ingest_mail(make_mail(sender=robot, subject=f"Re: {mail['Subject']}"))
     assert answered <= 10
     assert [m for m in smtp_server.messages if m["To"] == admin_user.email]
+
+
+def test_raw_8bit_utf8_headers_are_read_as_utf8(
+    ingest_mail: Any, make_mail: Any, smtp_server: Any
+) -> None:
+    # Some mailers put UTF-8 straight into the headers instead of encoded words (RFC 6532).
+    raw = make_mail(sender="Zoe Lefevre <zoe.lefevre@gmail.example>", subject="Imprimante HS")
+    raw = raw.replace(b"Zoe Lefevre", "Zoé Lefèvre".encode()).replace(
+        b"Imprimante HS", "Imprimante bloquée".encode()
+    )
+    result = ingest_mail(raw)
+    assert result.inbound.status != InboundStatus.FAILED, result.inbound.reason
+    ticket = result.inbound.ticket
+    assert ticket.contact_name == "Zoé Lefèvre"
+    assert ticket.title == "Imprimante bloquée"
+    # Bytes that are not UTF-8 do not stop the message either.
+    legacy = make_mail(sender="zoe.lefevre@gmail.example", subject="Ecran noir")
+    legacy = legacy.replace(b"Ecran noir", "Écran noir".encode("cp1252"))
+    assert ingest_mail(legacy).inbound.ticket.title.endswith("cran noir")

@@ -256,12 +256,26 @@ def _header_text(message: Message, name: str) -> str:
     if value is None:
         return ""
     try:
-        return str(value)
+        return _unsurrogate(str(value))
     except Exception:
         return ""
 
 
+def _unsurrogate(value: str) -> str:
+    """Raw 8-bit bytes in a header (UTF-8 as RFC 6532 allows, or a legacy charset) come out
+    of the parser as surrogate escapes, which no database or mail can store: read them as
+    UTF-8, else as Windows-1252."""
+    if not any("\udc80" <= char <= "\udcff" for char in value):
+        return value
+    data = value.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
 def _clean_line(value: str) -> str:
+    value = _unsurrogate(value)
     return _WHITESPACE_RUN.sub(" ", value.replace("\r", " ").replace("\n", " ")).strip()
 
 
@@ -279,7 +293,10 @@ def _sender(message: Message) -> tuple[str, str]:
             if addresses:
                 first: Address = addresses[0]
                 if first.addr_spec and "@" in first.addr_spec:
-                    return _clean_line(first.display_name)[:200], first.addr_spec.lower()[:254]
+                    return (
+                        _clean_line(first.display_name)[:200],
+                        _unsurrogate(first.addr_spec).lower()[:254],
+                    )
         except Exception:  # noqa: S110  (malformed header: try the plain parse)
             pass
         name, addr = parseaddr(_header_text(message, header))
@@ -291,7 +308,7 @@ def _sender(message: Message) -> tuple[str, str]:
 def _addresses(message: Message, name: str) -> list[str]:
     values = message.get_all(name) or []
     found: list[str] = []
-    for _display, addr in getaddresses([str(v) for v in values]):
+    for _display, addr in getaddresses([_unsurrogate(str(v)) for v in values]):
         addr = addr.strip().lower()
         if addr and "@" in addr and addr not in found:
             found.append(addr[:254])

@@ -107,18 +107,23 @@ class TicketPolicy(Policy[Ticket]):
             # Watchers need a join; only agents who requested or watch get it, via a subquery.
             watched = Ticket.objects.filter(watchers=user.pk).values("pk")
             return qs.filter(visible | Q(pk__in=watched))
-        watched = Ticket.objects.filter(watchers=user.pk).values("pk")
-        return qs.filter(Q(requester_id=user.pk) | Q(created_by_id=user.pk) | Q(pk__in=watched))
+        # A collaborator sees their own tickets: the union of three indexed lookups, not an
+        # OR that PostgreSQL can only answer by reading every ticket (1M: 0.3–1 s a list).
+        return qs.filter(pk__in=self.own_ids(user))
 
-    def visible_ids(self, user: Any) -> QuerySet[Any]:
-        """`scope(user)` as one column of primary keys. For a collaborator, a UNION of three
-        indexed lookups (requested, opened, watched) rather than one OR that the database can
-        only answer by reading every ticket; the same set (tested)."""
-        if not is_active_user(user) or _role(user) != Role.COLLABORATOR:
-            return self.scope(user).values("pk")
+    def own_ids(self, user: Any) -> QuerySet[Any]:
+        """Primary keys of the tickets `user` requested, opened or watches: a UNION of three
+        indexed lookups (one column)."""
         requested = Ticket.objects.filter(requester_id=user.pk).order_by().values("pk")
         opened = Ticket.objects.filter(created_by_id=user.pk).order_by().values("pk")
         return requested.union(opened, self.watched_ids(user))
+
+    def visible_ids(self, user: Any) -> QuerySet[Any]:
+        """`scope(user)` as one column of primary keys (for a collaborator, `own_ids`; the
+        same set, tested)."""
+        if not is_active_user(user) or _role(user) != Role.COLLABORATOR:
+            return self.scope(user).values("pk")
+        return self.own_ids(user)
 
     # `scope` told in keys, for the search index (tickets/search.py): an entry holds its
     # ticket's `index_keys`, a user's scope is the tickets holding any of `index_keys_of(user)`
