@@ -174,3 +174,12 @@ def test_every_table_of_every_dashboard_downloads_with_formulas_neutralised(
         len(selectors.dashboard(k, period=period, filters=TicketFilters()).tables)
         for k in DashboardKey.values
     )
+
+
+def test_csv_keeps_negative_numbers_as_numbers_and_neutralises_text() -> None:
+    from decimal import Decimal
+
+    from relais.core.exports import rows_to_csv
+
+    text = "".join(rows_to_csv([["trend", -3, -1.5, Decimal("-2.25"), "-3+cmd|' /C calc'!A0"]]))
+    assert text == "\ufefftrend;-3;-1.5;-2.25;'-3+cmd|' /C calc'!A0\r\n"

@@ -22,13 +22,23 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def _csv_cell(value: Any) -> str:
+    # A number is written as it is ("-3" is a number, not a formula); any text that starts
+    # like a formula is neutralised.
+    if value is None:
+        return ""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return str(neutralise(str(value)))
+
+
 def rows_to_csv(rows: Iterable[list[Any]]) -> Iterator[str]:
     """CSV for French Excel: semicolons, UTF-8 with a byte-order mark."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     yield "\ufeff"
     for row in rows:
-        writer.writerow([neutralise("" if v is None else str(v)) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate(0)
