@@ -39,8 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request  # static-ban: allow (loopback only: the drill talks to its own gunicorn)
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -48,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
-from scripts.drills.postgres_restart import SEED, free_port  # noqa: E402
+from scripts.drills.postgres_restart import SEED, free_port, wait_until_up  # noqa: E402
 from scripts.drills.postgres_restart import Load as DrillLoad  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 from tests.smtp import SmtpServer  # noqa: E402
@@ -152,12 +150,7 @@ def main() -> int:
         )  # fmt: skip
         workers = [start_worker(env), start_worker(env)]
         base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310 (loopback)  # static-ban: allow (drill)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_up(base, attempts=150)
 
         load = Load(base, token, int(category))
         threads = [threading.Thread(target=load.client, args=(n,)) for n in range(args.clients)]
