@@ -36,30 +36,30 @@ class FastSelect(forms.Select):
 # Escaped <option> rows of the choice lists seen recently, keyed by their (value, label) text
 # (labels already translated): the same lists are drawn on every desk page.
 _OPTIONS_KEPT = 512
-_options_cache: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str, str], ...]] = {}
-
-
-def _text(label: Any) -> str:
-    return str(label) if hasattr(label, "__html__") else html.escape(str(label))
+_options_cache: dict[tuple[tuple[str, str, bool], ...], tuple[tuple[str, str, str], ...]] = {}
 
 
 def _options(choices: Any) -> tuple[tuple[str, str, str], ...]:
-    """(value, unselected row, selected row) for each choice."""
+    """(value, unselected row, selected row) for each choice; labels are escaped only when
+    the list is first seen (a label that is already safe HTML is kept as it is)."""
     pairs = []
     for option_value, option_label in choices:
         if isinstance(option_label, list | tuple):  # optgroups are not used here
             raise ValueError("FastSelect does not render option groups")
-        pairs.append(("" if option_value is None else str(option_value), _text(option_label)))
+        value = "" if option_value is None else str(option_value)
+        pairs.append((value, str(option_label), hasattr(option_label, "__html__")))
     key = tuple(pairs)
     rows = _options_cache.get(key)
     if rows is None:
         rows = tuple(
             (
                 value,
-                f'<option value="{html.escape(value)}">{label}</option>',
-                f'<option value="{html.escape(value)}" selected>{label}</option>',
+                f'<option value="{html.escape(value)}">{text}</option>',
+                f'<option value="{html.escape(value)}" selected>{text}</option>',
             )
-            for value, label in pairs
+            for value, text in (
+                (value, label if safe else html.escape(label)) for value, label, safe in pairs
+            )
         )
         if len(_options_cache) >= _OPTIONS_KEPT:
             _options_cache.clear()
