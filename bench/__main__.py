@@ -11,6 +11,7 @@ import sys
 from bench import (
     accounts,
     assets,
+    capacity,
     community,
     http_baseline,
     load,
@@ -34,6 +35,7 @@ BENCHMARKS = {
     "accounts": accounts.main,
     "reports": reports.main,
     "load": load.main,
+    "capacity": capacity.main,
 }
 
 

@@ -350,6 +350,16 @@ def lua_script(people: dict[str, Any], out_dir: Path) -> str:
     return LUA % {"data": "\n".join(lines)}
 
 
+def replace_data(script: str, values: dict[str, Any]) -> str:
+    """A script of `lua_script` with some of its data lines given other values."""
+    lines = script.split("\n")
+    for i, line in enumerate(lines):
+        key = line.split(" = ", 1)[0]
+        if key in values:
+            lines[i] = f"{key} = {lua_value(values[key])}"
+    return "\n".join(lines)
+
+
 # --- The system under test ---------------------------------------------------------------------
 
 
