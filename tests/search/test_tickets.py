@@ -189,7 +189,7 @@ def test_the_tickets_of_a_deleted_team_are_found_as_untriaged(
     assert found("casque", other_agent) == {orphan.pk}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_agents_search_of_every_kind_is_the_same_in_parallel_or_not(
     requester, vpn_category, vpn_team, other_team, team_agent, supervisor, settings, publish
 ):
