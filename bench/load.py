@@ -39,7 +39,15 @@ from urllib.parse import quote, urlencode
 
 from bench import assets, search
 from bench.http_baseline import free_port, percentile, wait_ready
-from bench.tickets import PG_ADMIN_URL, ROOT, bench_environment, django_setup, relais, seed
+from bench.tickets import (
+    PG_ADMIN_URL,
+    ROOT,
+    bench_environment,
+    django_setup,
+    relais,
+    seed,
+    seed_attachments,
+)
 
 # Each action: weight in the mix (per 100 requests), who does it, and the status that means
 # success (a 302 to the login page is an error, see the Lua script).
@@ -222,6 +230,12 @@ def seed_all(env: dict[str, str], args: argparse.Namespace) -> dict[str, float]:
         args.database,
         text=search._ticket_text,
         index=True,
+    )
+    timed(
+        "ticket attachments (rows + hard links to 4 shared files)",
+        seed_attachments,
+        args.attachments,
+        args.database,
     )
     timed("articles and questions, indexed", search.seed_knowledge, args.documents)
     if args.database == "sqlite":
@@ -581,6 +595,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--assets", type=int, default=200_000)
     parser.add_argument("--documents", type=int, default=20_000)
+    parser.add_argument("--attachments", type=int, default=200_000, help="ticket attachment rows")
     parser.add_argument("--collaborators", type=int, default=400, help="signed-in requesters")
     parser.add_argument("--steps", default="4,8,16,32,64", help="concurrent connections")
     parser.add_argument("--duration", type=int, default=20, help="seconds per step")
@@ -592,7 +607,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--profile", action="store_true", help="py-spy one web process")
     parser.add_argument("--profile-at", type=int, default=32, help="at this step")
     args = parser.parse_args(argv)
-    if not shutil.which("wrk"):
+    if not args.seed_only and not shutil.which("wrk"):
         print("wrk is required: apt-get install wrk")
         return 1
     args.tickets = args.tickets or (1_000_000 if args.database == "postgres" else 100_000)
@@ -617,6 +632,7 @@ def main(argv: list[str]) -> int:
             "users": args.users,
             "assets": args.assets,
             "documents": args.documents,
+            "attachments": args.attachments,
             "phases_s": phases,
             "total_s": round(time.perf_counter() - started, 1),
         }
