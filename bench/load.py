@@ -1,14 +1,15 @@
 """The whole product under a realistic mix of requests (issue 11 §4).
 
-Seeds one instance at volume (the demo organisation and its data, then 10,000 people,
-200,000 assets, N tickets with 5 replies each and their search entries, 20,000 articles and
-questions; PostgreSQL: COPY), starts it as production runs it (2 gunicorn processes × 4 threads,
-1 `relais worker`, 1 `relais prober`, on PostgreSQL and Redis; on SQLite: `relais run`, the
-embedded mode), then drives a weighted mix of what people do (portal, opening tickets, agent
-queues, ticket pages, replies, search, status page, API) with wrk from a separate process over
-loopback, as hundreds of signed-in people (one session or API token each), at increasing
-concurrency. Per-action latencies come from wrk's Lua `response()` hook (one connection per
-wrk thread, so each response follows its own request), timed with `clock_gettime`.
+Seeds one instance at volume (the demo organisation and its data, then 10,000 people, 200,000
+assets, N tickets with 5 replies each and their search entries, 200,000 ticket attachment rows,
+20,000 articles and questions; PostgreSQL: COPY), starts it as production runs it (2 gunicorn
+processes × 4 threads, 1 `relais worker`, 1 `relais prober`, on PostgreSQL and Redis; on
+SQLite: `relais run`, the embedded mode), then drives a weighted mix of what people do (portal,
+opening tickets, agent queues, ticket pages, replies, search, status page, API) with wrk from a
+separate process over loopback, as hundreds of signed-in people (one session or API token
+each), at increasing concurrency. Per-action latencies come from wrk's Lua `response()` hook
+(one connection per wrk thread, so each response follows its own request), timed with
+`clock_gettime`.
 
     python -m bench load --database postgres                     # 1M tickets, 5M replies
     python -m bench load --database sqlite --tickets 100000      # embedded mode
