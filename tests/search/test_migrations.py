@@ -13,7 +13,7 @@ from relais.tickets.models import Category
 from relais.tickets.services import TicketDraft, ticket_open
 from tests.factories import TeamFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _migrate(target: tuple[str, str]) -> None:
