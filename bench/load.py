@@ -1,14 +1,15 @@
 """The whole product under a realistic mix of requests (issue 11 §4).
 
-Seeds one instance at volume (the demo organisation and its data, then 10,000 people,
-200,000 assets, N tickets with 5 replies each and their search entries, 20,000 articles and
-questions; PostgreSQL: COPY), starts it as production runs it (2 gunicorn processes × 4 threads,
-1 `relais worker`, 1 `relais prober`, on PostgreSQL and Redis; on SQLite: `relais run`, the
-embedded mode), then drives a weighted mix of what people do (portal, opening tickets, agent
-queues, ticket pages, replies, search, status page, API) with wrk from a separate process over
-loopback, as hundreds of signed-in people (one session or API token each), at increasing
-concurrency. Per-action latencies come from wrk's Lua `response()` hook (one connection per
-wrk thread, so each response follows its own request), timed with `clock_gettime`.
+Seeds one instance at volume (the demo organisation and its data, then 10,000 people, 200,000
+assets, N tickets with 5 replies each and their search entries, 200,000 ticket attachment rows,
+20,000 articles and questions; PostgreSQL: COPY), starts it as production runs it (2 gunicorn
+processes × 4 threads, 1 `relais worker`, 1 `relais prober`, on PostgreSQL and Redis; on
+SQLite: `relais run`, the embedded mode), then drives a weighted mix of what people do (portal,
+opening tickets, agent queues, ticket pages, replies, search, status page, API) with wrk from a
+separate process over loopback, as hundreds of signed-in people (one session or API token
+each), at increasing concurrency. Per-action latencies come from wrk's Lua `response()` hook
+(one connection per wrk thread, so each response follows its own request), timed with
+`clock_gettime`.
 
     python -m bench load --database postgres                     # 1M tickets, 5M replies
     python -m bench load --database sqlite --tickets 100000      # embedded mode
@@ -39,7 +40,15 @@ from urllib.parse import quote, urlencode
 
 from bench import assets, search
 from bench.http_baseline import free_port, percentile, wait_ready
-from bench.tickets import PG_ADMIN_URL, ROOT, bench_environment, django_setup, relais, seed
+from bench.tickets import (
+    PG_ADMIN_URL,
+    ROOT,
+    bench_environment,
+    django_setup,
+    relais,
+    seed,
+    seed_attachments,
+)
 
 # Each action: weight in the mix (per 100 requests), who does it, and the status that means
 # success (a 302 to the login page is an error, see the Lua script).
@@ -222,6 +231,12 @@ def seed_all(env: dict[str, str], args: argparse.Namespace) -> dict[str, float]:
         args.database,
         text=search._ticket_text,
         index=True,
+    )
+    timed(
+        "ticket attachments (rows + hard links to 4 shared files)",
+        seed_attachments,
+        args.attachments,
+        args.database,
     )
     timed("articles and questions, indexed", search.seed_knowledge, args.documents)
     if args.database == "sqlite":
@@ -591,6 +606,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--assets", type=int, default=200_000)
     parser.add_argument("--documents", type=int, default=20_000)
+    parser.add_argument("--attachments", type=int, default=200_000, help="ticket attachment rows")
     parser.add_argument("--collaborators", type=int, default=400, help="signed-in requesters")
     parser.add_argument("--steps", default="4,8,16,32,64", help="concurrent connections")
     parser.add_argument("--duration", type=int, default=20, help="seconds per step")
@@ -602,7 +618,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--profile", action="store_true", help="py-spy one web process")
     parser.add_argument("--profile-at", type=int, default=32, help="at this step")
     args = parser.parse_args(argv)
-    if not shutil.which("wrk"):
+    if not args.seed_only and not shutil.which("wrk"):
         print("wrk is required: apt-get install wrk")
         return 1
     args.tickets = args.tickets or (1_000_000 if args.database == "postgres" else 100_000)
@@ -627,6 +643,7 @@ def main(argv: list[str]) -> int:
             "users": args.users,
             "assets": args.assets,
             "documents": args.documents,
+            "attachments": args.attachments,
             "phases_s": phases,
             "total_s": round(time.perf_counter() - started, 1),
         }

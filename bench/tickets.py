@@ -403,6 +403,135 @@ def seed(
     return time.perf_counter() - started
 
 
+def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    """A real (small, solid-colour) PNG, so the stored files sniff as what their rows say."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(colour) * width
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+# The few real files every seeded attachment row shares (name, type, content).
+SHARED_ATTACHMENTS = [
+    ("capture-ecran.png", "image/png", _png(320, 200, (30, 90, 160))),
+    ("message-erreur.png", "image/png", _png(64, 48, (200, 40, 40))),
+    ("journal.txt", "text/plain", ("ERREUR connexion VPN refusée\n" * 40).encode()),
+    (
+        "facture.pdf",
+        "application/pdf",
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
+    ),
+]
+
+
+def seed_attachments(count: int, database: str) -> float:
+    """`count` ticket attachment rows over the seeded tickets; returns the seconds it took.
+
+    Each row has its own random storage name (`attachments/<yyyy>/<mm>/<uuid4 hex>`, as
+    `store_upload` names files) and a real file under it, but the files are hard links to
+    the four `SHARED_ATTACHMENTS`: 200,000 directory entries, four inodes, a few KB of data.
+    Three rows in four hang on a reply or note (internal when the note is), the rest on the
+    ticket itself (the requester's screenshot at opening). PostgreSQL: COPY; SQLite:
+    executemany."""
+    import hashlib
+    import uuid
+
+    from django.conf import settings
+    from django.db import connection
+
+    rng = random.Random(11)
+    started = time.perf_counter()
+    media = Path(settings.MEDIA_ROOT)
+    originals = []
+    for name, content_type, content in SHARED_ATTACHMENTS:
+        path = media / "bench-shared" / name
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+        path.write_bytes(content)
+        path.chmod(0o640)
+        originals.append(
+            (path, name, content_type, len(content), hashlib.sha256(content).hexdigest())
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM tickets_ticketmessage")
+        messages = cursor.fetchone()[0]
+        on_messages = count * 3 // 4
+        stride = max(1, messages // max(1, on_messages))
+        # Every stride-th message, then tickets for the rest: no random() sort over millions.
+        cursor.execute(
+            "SELECT m.ticket_id, m.id, m.kind = 'note', m.author_id, m.created_at "
+            "FROM tickets_ticketmessage m WHERE m.id %% %s = 0 ORDER BY m.id LIMIT %s",
+            [stride, on_messages],
+        )
+        targets = cursor.fetchall()
+        cursor.execute(
+            "SELECT t.id, NULL, false, t.requester_id, t.created_at FROM tickets_ticket t "
+            "ORDER BY t.id DESC LIMIT %s",
+            [count - len(targets)],
+        )
+        targets += cursor.fetchall()
+    made: set[Path] = set()
+
+    def rows():  # type: ignore[no-untyped-def]
+        for ticket, message, internal, author, created in targets:
+            path, name, content_type, size, sha = rng.choice(originals)
+            storage_name = (
+                f"attachments/{created:%Y/%m}/{uuid.UUID(int=rng.getrandbits(128), version=4).hex}"
+            )
+            target = media / storage_name
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+                made.add(target.parent)
+            os.link(path, target)
+            yield [
+                ticket,
+                message,
+                bool(internal),
+                author,
+                storage_name,
+                name,
+                content_type,
+                size,
+                sha,
+                created,
+            ]
+
+    columns = (
+        "ticket_id, message_id, is_internal, uploaded_by_id, storage_name, original_name, "
+        "content_type, size, sha256, created_at"
+    )
+    with connection.cursor() as cursor:
+        if database == "postgres":
+            raw = cursor.cursor  # psycopg cursor
+            raw.execute("SET statement_timeout = 0")
+            with raw.copy(f"COPY tickets_attachment ({columns}) FROM STDIN") as copy:
+                for row in rows():
+                    copy.write_row(row)
+            raw.execute("ANALYZE tickets_attachment")
+        else:
+            sql = f"INSERT INTO tickets_attachment ({columns}) VALUES ({', '.join(['%s'] * 10)})"  # noqa: S608
+            batch: list[list[object]] = []
+            for row in rows():
+                batch.append(row)
+                if len(batch) == 20_000:
+                    cursor.executemany(sql, batch)  # static-ban: allow (bulk load)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)  # static-ban: allow (bulk load)
+            cursor.execute("ANALYZE tickets_attachment")
+    return time.perf_counter() - started
+
+
 class Session:
     """A keep-alive HTTP/1.1 client with cookies (for the HTML pages) or a bearer token."""
 

@@ -35,15 +35,19 @@ def _keys_sql(tickets: str) -> str:
     )
 
 
-def _owners_sql(tickets: str) -> str:
+def _owners_value(tickets: str) -> str:
     # Back to 0006's owners: requester, then the opener if another person.
     return (
-        "UPDATE search_searchentry SET scope_keys = COALESCE(("  # noqa: S608
-        "SELECT CASE WHEN t.created_by_id IS NULL OR t.created_by_id = t.requester_id "
+        "COALESCE((SELECT CASE WHEN t.created_by_id IS NULL OR t.created_by_id = t.requester_id "  # noqa: S608
         "THEN CAST(t.requester_id AS VARCHAR(20)) "
         "ELSE CAST(t.requester_id AS VARCHAR(20)) || ' ' || CAST(t.created_by_id AS VARCHAR(20)) "
-        f"END FROM {tickets} t WHERE t.id = search_searchentry.object_id), '') "
-        "WHERE kind = 'ticket'"
+        f"END FROM {tickets} t WHERE t.id = search_searchentry.object_id), '')"
+    )
+
+
+def _owners_sql(tickets: str) -> str:
+    return (
+        f"UPDATE search_searchentry SET scope_keys = {_owners_value(tickets)} WHERE kind = 'ticket'"  # noqa: S608
     )
 
 
@@ -64,7 +68,27 @@ def forward(apps, schema_editor):
 
 
 def backward(apps, schema_editor):
-    _rewrite(apps, schema_editor, _owners_sql, PG_GIN_BEFORE)
+    if schema_editor.connection.vendor != "postgresql":
+        _rewrite(apps, schema_editor, _owners_sql, PG_GIN_BEFORE)
+        return
+    # The old index casts the owners to bigint[]. CREATE INDEX also reads the row versions
+    # this transaction's UPDATE left behind, whose keys ("u12 a3 t1") do not cast: the owners
+    # are written to a new column instead (NULL in those old versions), which then replaces
+    # the keys. Measured on 500,000 tickets (docs/benchmarks.md, "Data volume").
+    tickets = apps.get_model("tickets", "Ticket")._meta.db_table
+    schema_editor.execute("SET LOCAL statement_timeout = 0")
+    schema_editor.execute("DROP INDEX IF EXISTS search_entry_ticket_gin")
+    schema_editor.execute("ALTER TABLE search_searchentry ADD COLUMN owners_before varchar(200)")
+    schema_editor.execute(
+        "UPDATE search_searchentry SET owners_before = "  # noqa: S608
+        f"CASE WHEN kind = 'ticket' THEN {_owners_value(tickets)} ELSE scope_keys END"
+    )
+    schema_editor.execute("ALTER TABLE search_searchentry DROP COLUMN scope_keys")
+    schema_editor.execute(
+        "ALTER TABLE search_searchentry RENAME COLUMN owners_before TO scope_keys"
+    )
+    schema_editor.execute("ALTER TABLE search_searchentry ALTER COLUMN scope_keys SET NOT NULL")
+    schema_editor.execute(PG_GIN_BEFORE)
 
 
 class Migration(migrations.Migration):
