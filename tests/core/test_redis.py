@@ -63,7 +63,9 @@ def test_cache_and_sessions_are_kept_in_redis(redis_mode: RedisServer, collabora
     anonymous = Client()
     first = anonymous.get(reverse("monitoring:public"))
     assert first.status_code == 200
-    cached = [key for key in redis.keys("*") if b"monitoring:public:html:" in key]
+    cached = [
+        key for key in redis.keys("*") if b"monitoring:public:" in key and key.endswith(b":page:fr")
+    ]
     assert len(cached) == 1
 
     # A session: in the database, and cached in Redis for the next reads.
