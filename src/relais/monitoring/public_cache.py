@@ -3,17 +3,18 @@ are built at most once per cache period, language and service, whatever the load
 J1: 200 anonymous requests a second). The cache is Django's (Redis when REDIS_URL is set, so
 every web node shares it; local memory otherwise).
 
-Every key carries a generation number. The services that change what these outputs show (a
-service's state, an incident, a maintenance window, the services and checks themselves) call
-`public_outputs_changed()`: the generation moves on, so the next request builds fresh
-outputs, on every node at once. The short timeout (MONITORING_PUBLIC_CACHE_SECONDS) is only
+Every entry is stored with the generation it was built in. The services that change what
+these outputs show (a service's state, an incident, a maintenance window, the services and
+checks themselves) call `public_outputs_changed()`: the generation moves on, so the next
+request rebuilds, on every node at once. A hit costs one cache round trip (the generation and
+the entry are read together). The short timeout (MONITORING_PUBLIC_CACHE_SECONDS) is only
 a backstop, for what changes with time alone (a check going stale, the hourly rollups)."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,17 +26,17 @@ GENERATION_KEY = "monitoring:public:generation"
 BANNER_KEY = "monitoring:banner"
 
 
-def _generation() -> str:
-    return str(cache.get(GENERATION_KEY) or "0")
-
-
 def public_cached(parts: tuple[object, ...], build: Callable[[], T]) -> T:
-    """The cached value for `parts` in the current generation, built by `build` on a miss."""
-    key = "monitoring:public:" + ":".join([_generation(), *(str(p) for p in parts)])
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, settings.MONITORING_PUBLIC_CACHE_SECONDS)
+    """The cached value for `parts` if it was built in the current generation, else the value
+    `build` returns (then cached)."""
+    key = "monitoring:public:" + ":".join(str(p) for p in parts)
+    found = cache.get_many([GENERATION_KEY, key])
+    generation = found.get(GENERATION_KEY) or "0"
+    entry = found.get(key)
+    if entry is not None and entry[0] == generation:
+        return cast(T, entry[1])
+    value = build()
+    cache.set(key, (generation, value), settings.MONITORING_PUBLIC_CACHE_SECONDS)
     return value
 
 
