@@ -23,6 +23,7 @@ from relais.monitoring.models import (
     day_start,
     hours_unpack,
 )
+from relais.monitoring.permissions import public_services
 
 BAR_DAYS = 90
 
@@ -105,7 +106,7 @@ def status_board(*, public: bool, now: datetime | None = None) -> dict[str, Any]
     now = now or timezone.now()
     services_qs = Service.objects.select_related("group").order_by("position", "name")
     if public:
-        services_qs = services_qs.filter(is_public=True)
+        services_qs = services_qs.filter(pk__in=public_services())
     services = list(services_qs)
     ids = [s.pk for s in services]
     stale = stale_service_ids(ids, now)
@@ -136,7 +137,7 @@ def status_board(*, public: bool, now: datetime | None = None) -> dict[str, Any]
         .order_by("-started_at")[:20]
     )
     # The public page names only the public services of a window (a window may cover both).
-    shown = Service.objects.filter(is_public=True) if public else Service.objects.all()
+    shown = public_services() if public else Service.objects.all()
     maintenances = list(
         Maintenance.objects.filter(ends_at__gt=now, services__in=ids)
         .distinct()
@@ -303,10 +304,7 @@ def public_maintenances(*, service_ids: list[int], limit: int = 30) -> list[Main
         Maintenance.objects.filter(services__in=service_ids)
         .distinct()
         .prefetch_related(
-            Prefetch(
-                "services",
-                queryset=Service.objects.filter(is_public=True).order_by("position", "name"),
-            )
+            Prefetch("services", queryset=public_services().order_by("position", "name"))
         )
         .order_by("-starts_at")[:limit]
     )
