@@ -168,6 +168,7 @@ CANARIES = (
     "PaieCanary",
 )
 EVERYWHERE = " ".join(CANARIES)
+SHORT = f"{CANARIES[0]} {CANARIES[1]}:{CANARIES[3]} {CANARIES[4]}"  # for 100-character fields
 
 
 def _anonymous_get_routes() -> list[str]:
@@ -197,7 +198,7 @@ def test_no_internal_detail_reaches_any_anonymous_output(
     maintenance titles) may be shown. Every anonymous GET route is called with both ids."""
     for kind, value in (("cidr", "10.66.0.0/16"), ("domain", "corp.internal")):
         services.allow_entry_add(actor=admin_user, kind=kind, value=value)
-    internal_group = services.group_get_or_create(actor=admin_user, name=f"Groupe {EVERYWHERE}")
+    internal_group = services.group_get_or_create(actor=admin_user, name=f"Groupe {SHORT}")
     services.service_update(
         actor=admin_user,
         service=private_service,
@@ -215,7 +216,7 @@ def test_no_internal_detail_reaches_any_anonymous_output(
                 admin_user,
                 service,
                 "http://10.66.77.88:47613/canary-secret-path",
-                name=f"Contrôle {EVERYWHERE}",
+                name=f"Contrôle {SHORT}",
                 config={"keyword": EVERYWHERE, "headers": {"Host": CANARIES[0]}},
             )
         )
