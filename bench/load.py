@@ -16,6 +16,7 @@ each), at increasing concurrency. Per-action latencies come from wrk's Lua `resp
     python -m bench load --database postgres --tickets 20000     # quick validation
     # --reuse measures again on the seeded instance; --profile adds a py-spy profile of one
     # web process at the --profile-at concurrency
+    python -m bench load --tickets 20000 --reuse --status-burst  # J1: anonymous status burst
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ MIX: dict[str, tuple[int, str, int]] = {
     "API list": (9, "both", 200),
     "API retrieve": (9, "agent", 200),
     "open a ticket (API)": (1, "collaborator", 201),
+}
+# --status-burst (SECURITY.md J1): anonymous visitors only, on the status page and its JSON.
+STATUS_BURST_MIX: dict[str, tuple[int, str, int]] = {
+    "public status page": (70, "anonymous", 200),
+    "public status JSON": (30, "anonymous", 200),
 }
 PREFIXES = ["vp", "vpn se co", "impri", "mot de pa", "outl", "teams so", "wif", "écran n", "badg"]
 
@@ -125,6 +131,7 @@ local handlers = {
     return "GET", "/recherche/?q=" .. pick(QUERIES), {["Cookie"] = u.c}
   end,
   ["public status page"] = function() return "GET", "/veille/statut-public/", {} end,
+  ["public status JSON"] = function() return "GET", "/veille/statut-public.json", {} end,
   ["agent queue"] = function()
     return "GET", "/guichet/?queue=" .. pick(QUEUES), {["Cookie"] = pick(AGENTS).c}
   end,
@@ -327,9 +334,11 @@ def actors(collaborators: int) -> dict[str, Any]:
     return {"collaborators": collabs, "agents": agents, "category": category}
 
 
-def lua_script(people: dict[str, Any], out_dir: Path) -> str:
+def lua_script(
+    people: dict[str, Any], out_dir: Path, mix: dict[str, tuple[int, str, int]] = MIX
+) -> str:
     actions, total = [], 0
-    for name, (weight, _who, expect) in MIX.items():
+    for name, (weight, _who, expect) in mix.items():
         total += weight
         actions.append([name, total, expect])
     titles = [search._ticket_text(random.Random(n)) for n in range(20)]
@@ -460,7 +469,9 @@ def web_workers(processes: list[subprocess.Popen[bytes]]) -> list[int]:
 # --- The driver --------------------------------------------------------------------------------
 
 
-def smoke(port: int, script: str, out_dir: Path) -> None:
+def smoke(
+    port: int, script: str, out_dir: Path, mix: dict[str, tuple[int, str, int]] = MIX
+) -> None:
     """Every action in turn through wrk itself, before measuring: all must succeed."""
     counts: Counter[str] = Counter()
     for _ in range(12):  # cold processes on a busy machine can be slow: up to 2 minutes
@@ -470,7 +481,7 @@ def smoke(port: int, script: str, out_dir: Path) -> None:
         errors = Counter(f"{r[0]} → {r[1]}" for r in records if not r[2])
         if errors:
             raise SystemExit(f"smoke run failed: {dict(errors)}")
-        missing = [name for name in MIX if counts[name] == 0]
+        missing = [name for name in mix if counts[name] == 0]
         if not missing:
             return
     raise SystemExit(f"smoke run: never ran {missing}")
@@ -507,7 +518,11 @@ def read_run(run_dir: Path) -> list[tuple[str, int, bool, float]]:
     return records
 
 
-def summarise(records: list[tuple[str, int, bool, float]], seconds: float) -> dict[str, Any]:
+def summarise(
+    records: list[tuple[str, int, bool, float]],
+    seconds: float,
+    mix: dict[str, tuple[int, str, int]] = MIX,
+) -> dict[str, Any]:
     def stats(rows: list[tuple[str, int, bool, float]]) -> dict[str, Any]:
         latencies = [r[3] for r in rows]
         return {
@@ -525,7 +540,7 @@ def summarise(records: list[tuple[str, int, bool, float]], seconds: float) -> di
     statuses = Counter(f"{r[0]} → {r[1]}" for r in records if not r[2])
     return {
         "overall": stats(records),
-        "actions": {name: stats(by_action[name]) for name in MIX},
+        "actions": {name: stats(by_action[name]) for name in mix},
         "error_statuses": dict(statuses.most_common(10)),
     }
 
@@ -598,6 +613,61 @@ def markdown(steps: list[dict[str, Any]], saturation: int | None) -> str:
     return "\n".join(lines)
 
 
+def status_burst(port: int, out: Path, database: str, connections: int, seconds: int) -> int:
+    """SECURITY.md J1's burst: anonymous visitors on the status page (70 %) and its JSON
+    (30 %) at a fixed number of connections; the target is 200 req/s at p95 < 300 ms. The
+    load average is read during the run: the machine is shared."""
+    people = {"collaborators": [], "agents": [], "category": 0}
+    work = Path(tempfile.mkdtemp(prefix="relais-burst-"))
+    script = lua_script(people, Path("__OUT_DIR__"), STATUS_BURST_MIX)
+    try:
+        smoke(port, script, work, STATUS_BURST_MIX)
+        wrk(port, script, work, connections, 5)  # warm-up
+        sampled: list[str] = []
+
+        def sample_load() -> None:
+            for _ in range(3):
+                time.sleep(seconds / 3)
+                sampled.append(Path("/proc/loadavg").read_text().split()[0])
+
+        sampler = ThreadPoolExecutor(1).submit(sample_load)
+        run_dir, output, wrk_cpu = wrk(port, script, work, connections, seconds)
+        sampler.result()
+        result = summarise(read_run(run_dir), seconds, STATUS_BURST_MIX)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    o = result["overall"]
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    met = o["rps"] >= 200 and (o["p95_ms"] or 0) < 300 and o["errors"] == 0
+    lines = [
+        f"status-page burst, {connections} connections, {seconds} s: {o['rps']} req/s  "
+        f"p50 {o['p50_ms']} ms  p95 {o['p95_ms']} ms  p99 {o['p99_ms']} ms  "
+        f"errors {o['errors']}{'  ' + socket_errors.group(1) if socket_errors else ''}  "
+        f"wrk CPU {round(wrk_cpu * 100 / seconds)} %  load average during the run "
+        f"{' / '.join(sampled)}  → target (200 req/s, p95 < 300 ms) "
+        + ("met" if met else "NOT met"),
+    ]
+    for name, stats in result["actions"].items():
+        lines.append(
+            f"  {name}: {stats['rps']} req/s  p50 {stats['p50_ms']} ms  p95 {stats['p95_ms']} ms"
+            f"  p99 {stats['p99_ms']} ms  errors {stats['errors']}"
+        )
+    print("\n".join(lines), flush=True)
+    (out / f"load-{database}-status-burst.json").write_text(
+        json.dumps(
+            {
+                "connections": connections,
+                "seconds": seconds,
+                "load_average_during": sampled,
+                "wrk_cpu_percent": round(wrk_cpu * 100 / seconds, 1),
+                **result,
+            },
+            indent=2,
+        )
+    )
+    return 0 if met else 1
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench load")
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
@@ -617,6 +687,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed-only", action="store_true", help="Seed, do not measure")
     parser.add_argument("--profile", action="store_true", help="py-spy one web process")
     parser.add_argument("--profile-at", type=int, default=32, help="at this step")
+    parser.add_argument(
+        "--status-burst",
+        action="store_true",
+        help="Only the anonymous status-page burst (J1: 200 req/s at p95 < 300 ms)",
+    )
+    parser.add_argument("--burst-connections", type=int, default=8)
+    parser.add_argument("--burst-duration", type=int, default=25, help="seconds")
     args = parser.parse_args(argv)
     if not args.seed_only and not shutil.which("wrk"):
         print("wrk is required: apt-get install wrk")
@@ -653,6 +730,18 @@ def main(argv: list[str]) -> int:
         return 0
     if "REDIS_URL" in env:
         subprocess.run(["redis-cli", "-n", str(args.redis_db), "flushdb"], check=True)
+
+    if args.status_burst:
+        out = ROOT / "var" / "bench"
+        out.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        processes = start_system(env, args.database, port)
+        try:
+            return status_burst(
+                port, out, args.database, args.burst_connections, args.burst_duration
+            )
+        finally:
+            stop_system(processes)
 
     people = actors(args.collaborators)
     print(

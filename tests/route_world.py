@@ -271,7 +271,9 @@ def build(settings: Any) -> tuple[dict[str, User], dict[str, dict[str, Value]]]:
         (
             service.pk,
             "monitoring:service monitoring:service_edit monitoring:incident_new "
-            "monitoring:check_new",
+            "monitoring:check_new monitoring:public_badge monitoring:public_uptime_badge "
+            "monitoring:public_history monitoring:public_service_feed "
+            "monitoring:public_service_feed_rss",
         ),
         (check.pk, "monitoring:check_edit"),
         (incident.pk, "monitoring:incident monitoring:affected"),

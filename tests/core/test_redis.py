@@ -63,7 +63,9 @@ def test_cache_and_sessions_are_kept_in_redis(redis_mode: RedisServer, collabora
     anonymous = Client()
     first = anonymous.get(reverse("monitoring:public"))
     assert first.status_code == 200
-    cached = [key for key in redis.keys("*") if b"monitoring:public:html:" in key]
+    cached = [
+        key for key in redis.keys("*") if b"monitoring:public:" in key and key.endswith(b":page:fr")
+    ]
     assert len(cached) == 1
 
     # A session: in the database, and cached in Redis for the next reads.
@@ -71,6 +73,17 @@ def test_cache_and_sessions_are_kept_in_redis(redis_mode: RedisServer, collabora
     web.force_login(collaborator)
     assert web.get(reverse("tickets:portal")).status_code == 200
     assert [key for key in redis.keys("*") if b"django.contrib.sessions.cached_db" in key]
+
+
+def test_rate_limit_counters_live_in_redis_and_expire(redis_mode: RedisServer) -> None:
+    from relais.core.ratelimit import Rate, over_quota
+
+    rate = Rate(2, 60)
+    now = 1_000_000_020.0
+    assert [over_quota("anon:198.51.100.9", rate, now=now) for _ in range(3)] == [None, None, 60]
+    redis = redis_mode.client()
+    [key] = [k for k in redis.keys("*") if b"ratelimit:anon:198.51.100.9:60:" in k]
+    assert int(redis.get(key)) == 3 and 0 < redis.ttl(key) <= 61
 
 
 @pytest.mark.django_db

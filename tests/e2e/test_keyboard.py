@@ -195,7 +195,11 @@ def test_the_status_page_and_its_subscription_with_the_keyboard_only(page: Page,
     assert (state["type"], state["name"]) == ("checkbox", "Actualiser automatiquement")
     page.keyboard.press("Space")  # pause the automatic refresh (WCAG 2.2.1)
     expect(page.get_by_label("Actualiser automatiquement")).not_to_be_checked()
-    assert press(page, "Tab")["name"] == "Accessibilité : non conforme"
+    # The feeds and the JSON, below the board, before the footer.
+    for name in ("flux Atom", "flux RSS", "l’état en JSON", "Accessibilité : non conforme"):
+        assert press(page, "Tab")["name"] == name
+    for _ in range(3):
+        press(page, "Shift+Tab")
     assert press(page, "Shift+Tab")["name"] == "Actualiser automatiquement"
     assert press(page, "Shift+Tab")["name"] == "Recevoir les informations par courriel"
     page.keyboard.press("Enter")

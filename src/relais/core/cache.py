@@ -132,3 +132,23 @@ def delete_prefixed(prefixes: tuple[str, ...]) -> int:
                 getattr(backend, "_expire_info", {}).pop(key, None)
         return len(doomed)
     return 0
+
+
+def window_count(key: str, timeout: int) -> int:
+    """Count one more for `key`, a counter that lives `timeout` seconds from its first count;
+    returns the new count. Redis: one round trip (SET NX EX and INCR, pipelined), where
+    add-then-incr costs three (Django's incr checks that the key exists first): every
+    request pays it (the rate limits). Other caches: add, then incr. Errors are raised."""
+    from django.core.cache import caches
+
+    backend: Any = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+        pipe = client.pipeline(transaction=False)
+        pipe.set(full_key, 0, nx=True, ex=timeout)
+        pipe.incr(full_key)
+        return int(pipe.execute()[1])
+    if backend.add(key, 1, timeout=timeout):
+        return 1
+    return int(backend.incr(key))

@@ -2,9 +2,9 @@
 client address for anonymous visitors (HTML and API).
 
 Counters live in the cache (Redis when REDIS_URL is set, so every web node shares them; the
-process's memory otherwise): one fixed window per key, created with `add` and bumped with
-`incr`, both atomic on Redis. A cache that cannot be reached lets the request through: a quota
-is a guard against abuse, not a reason to refuse everyone while Redis restarts.
+process's memory otherwise): one fixed window per key, created and bumped atomically in one
+Redis round trip (core.cache.window_count). A cache that cannot be reached lets the request
+through: a quota is a guard against abuse, not a reason to refuse everyone while Redis restarts.
 
 - The API quota plugs into django-ninja's throttling (`NinjaAPI(throttle=…)`): ninja answers
   429 with `Retry-After`, the API's error handler gives the JSON body
@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from ninja.throttling import BaseThrottle
 
+from relais.core.cache import window_count
 from relais.core.services import client_ip
 
 logger = logging.getLogger(__name__)
@@ -62,8 +63,7 @@ def over_quota(key: str, rate: Rate | None, *, now: float | None = None) -> int 
     window = int(now // rate.seconds)
     cache_key = f"ratelimit:{key}:{rate.seconds}:{window}"
     try:
-        added = cache.add(cache_key, 1, timeout=rate.seconds + 1)
-        count = 1 if added else cache.incr(cache_key)
+        count = window_count(cache_key, rate.seconds + 1)
     except ValueError:  # expired between add and incr: the next window has begun
         cache.set(cache_key, 1, timeout=rate.seconds + 1)
         count = 1

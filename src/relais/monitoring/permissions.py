@@ -64,6 +64,12 @@ class StaffReadAdminWritePolicy(Policy[Any]):
         return obj
 
 
+def public_services() -> QuerySet[Service]:
+    """What anyone, signed in or not, sees of the watch: the services marked public. Any other
+    id is answered exactly like one that does not exist."""
+    return Service.objects.filter(is_public=True)
+
+
 service_policy = StaffReadAdminWritePolicy(Service, frozenset({"view"}))
 check_policy = StaffReadAdminWritePolicy(Check, frozenset({"view"}))
 incident_policy = StaffReadAdminWritePolicy(Incident, frozenset({"view", "update"}))

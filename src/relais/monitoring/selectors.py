@@ -21,7 +21,9 @@ from relais.monitoring.models import (
     Maintenance,
     Service,
     day_start,
+    hours_unpack,
 )
+from relais.monitoring.permissions import public_services
 
 BAR_DAYS = 90
 
@@ -104,7 +106,7 @@ def status_board(*, public: bool, now: datetime | None = None) -> dict[str, Any]
     now = now or timezone.now()
     services_qs = Service.objects.select_related("group").order_by("position", "name")
     if public:
-        services_qs = services_qs.filter(is_public=True)
+        services_qs = services_qs.filter(pk__in=public_services())
     services = list(services_qs)
     ids = [s.pk for s in services]
     stale = stale_service_ids(ids, now)
@@ -134,10 +136,12 @@ def status_board(*, public: bool, now: datetime | None = None) -> dict[str, Any]
         .prefetch_related(Prefetch("updates", queryset=public_updates, to_attr="public_updates"))
         .order_by("-started_at")[:20]
     )
+    # The public page names only the public services of a window (a window may cover both).
+    shown = public_services() if public else Service.objects.all()
     maintenances = list(
         Maintenance.objects.filter(ends_at__gt=now, services__in=ids)
         .distinct()
-        .prefetch_related("services")
+        .prefetch_related(Prefetch("services", queryset=shown.order_by("position", "name")))
         .order_by("starts_at")[:10]
     )
     rows = [row for _k, items in ordered for row in items]
@@ -235,3 +239,72 @@ def incident_list(*, open_only: bool = False) -> QuerySet[Incident]:
 
 def check_results(check: Check) -> QuerySet[CheckResult]:
     return CheckResult.objects.filter(check_ref=check).order_by("-at")
+
+
+# --- Per-service anonymous outputs (badges, history, feeds): public services only -------------
+
+UPTIME_PERIODS: dict[str, timedelta] = {
+    "24h": timedelta(hours=24),
+    "7j": timedelta(days=7),
+    "30j": timedelta(days=30),
+}
+
+
+def public_uptimes(service_id: int, *, now: datetime | None = None) -> dict[str, float | None]:
+    """Availability (%) of a service over 24 hours (hourly rollups), 7 and 30 days (daily
+    rollups, today's included), all its checks together; None without data."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    since_24h = now - UPTIME_PERIODS["24h"]
+    totals = {period: [0, 0] for period in UPTIME_PERIODS}
+    rows = DailyRollup.objects.filter(
+        check_ref__service_id=service_id, day__gte=today - timedelta(days=29)
+    ).values_list("day", "total", "failures", "hours")
+    for day, total, failures, hours in rows:
+        for period, days in (("7j", 7), ("30j", 30)):
+            if day > today - timedelta(days=days):
+                totals[period][0] += total
+                totals[period][1] += failures
+        if day >= timezone.localtime(since_24h).date():
+            midnight = day_start(day)
+            for n, slot in enumerate(hours_unpack(hours or b"")):
+                if slot is not None and midnight + timedelta(hours=n) >= since_24h:
+                    totals["24h"][0] += slot.total
+                    totals["24h"][1] += slot.failures
+    return {
+        period: (100.0 * (total - failures) / total if total else None)
+        for period, (total, failures) in totals.items()
+    }
+
+
+def public_service_state(service: Service, *, now: datetime | None = None) -> str:
+    """The state the public page shows: stale data is "unknown", never "operational"."""
+    now = now or timezone.now()
+    if service.state != ServiceState.MAINTENANCE and stale_service_ids([service.pk], now):
+        return ServiceState.UNKNOWN
+    return service.state
+
+
+def public_incidents(*, service_ids: list[int], limit: int = 30) -> list[Incident]:
+    """The latest incidents of these (public) services with their public updates, newest
+    first."""
+    public_updates = IncidentUpdate.objects.filter(visibility=UpdateVisibility.PUBLIC)
+    return list(
+        Incident.objects.filter(service_id__in=service_ids)
+        .select_related("service")
+        .prefetch_related(Prefetch("updates", queryset=public_updates, to_attr="public_updates"))
+        .order_by("-started_at", "-id")[:limit]
+    )
+
+
+def public_maintenances(*, service_ids: list[int], limit: int = 30) -> list[Maintenance]:
+    """The latest maintenance windows touching these (public) services; each names only its
+    public services."""
+    return list(
+        Maintenance.objects.filter(services__in=service_ids)
+        .distinct()
+        .prefetch_related(
+            Prefetch("services", queryset=public_services().order_by("position", "name"))
+        )
+        .order_by("-starts_at")[:limit]
+    )

@@ -1,13 +1,40 @@
 from django.urls import path
 
-from relais.monitoring.views import config, watch
+from relais.monitoring.views import config, public, watch
 
 app_name = "monitoring"
 
 urlpatterns = [
     path("veille/statut/", watch.status, name="status"),
-    path("veille/statut-public/", watch.public_status, name="public"),
-    path("veille/statut-public.json", watch.public_status_json, name="public_json"),
+    path("veille/statut-public/", public.public_status, name="public"),
+    path("veille/statut-public.json", public.public_status_json, name="public_json"),
+    path("veille/statut-public/flux.atom", public.public_feed_atom, name="public_feed"),
+    path("veille/statut-public/flux.rss", public.public_feed_rss, name="public_feed_rss"),
+    path(
+        "veille/statut-public/services/<int:pk>/badge.svg",
+        public.public_badge,
+        name="public_badge",
+    ),
+    path(
+        "veille/statut-public/services/<int:pk>/disponibilite.svg",
+        public.public_uptime_badge,
+        name="public_uptime_badge",
+    ),
+    path(
+        "veille/statut-public/services/<int:pk>/historique.json",
+        public.public_history,
+        name="public_history",
+    ),
+    path(
+        "veille/statut-public/services/<int:pk>/flux.atom",
+        public.public_feed_atom,
+        name="public_service_feed",
+    ),
+    path(
+        "veille/statut-public/services/<int:pk>/flux.rss",
+        public.public_feed_rss,
+        name="public_service_feed_rss",
+    ),
     path("veille/statut-public/abonnement/", watch.subscribe, name="subscribe"),
     path("veille/abonnement/<str:token>/confirmer/", watch.subscription_confirm, name="confirm"),
     path("veille/abonnement/<str:token>/desabonner/", watch.unsubscribe, name="unsubscribe"),

@@ -33,6 +33,7 @@ from relais.monitoring.models import (
     Service,
 )
 from relais.monitoring.permissions import is_admin, is_staff
+from relais.monitoring.public_cache import public_outputs_changed
 from relais.monitoring.services.subscriptions import maintenance_announce
 
 if TYPE_CHECKING:
@@ -217,6 +218,7 @@ def check_create(
             audit_record(
                 action=AuditAction.SECRET_CHANGE, actor=actor, target=check, request=request
             )
+        public_outputs_changed()
     return check
 
 
@@ -258,6 +260,7 @@ def check_update(
             audit_record(
                 action=AuditAction.SECRET_CHANGE, actor=actor, target=locked, request=request
             )
+        public_outputs_changed()
     return locked
 
 
@@ -272,6 +275,7 @@ def _delete_audited(*, actor: User, target: Any, name: str, request: HttpRequest
             changes={"deleted": name},
         )
         target.delete()
+        public_outputs_changed()
 
 
 def check_delete(*, actor: User, check: Check, request: HttpRequest | None = None) -> None:
@@ -308,6 +312,7 @@ def service_create(
             request=request,
             changes={"created": service.name},
         )
+        public_outputs_changed()
     return service
 
 
@@ -331,6 +336,7 @@ def service_update(
             request=request,
             changes=changes,
         )
+        public_outputs_changed()
     return locked
 
 
@@ -692,6 +698,7 @@ def maintenance_create(
         now = timezone.now()
         event = "started" if starts_at <= now else "planned"
         maintenance_announce(maintenance=maintenance, event=event, at=now)
+        public_outputs_changed()
     return maintenance
 
 
@@ -727,6 +734,7 @@ def maintenance_update(
             request=request,
             changes={"maintenance": [before, [starts_at.isoformat(), ends_at.isoformat()]]},
         )
+        public_outputs_changed()
     return locked
 
 

@@ -23,6 +23,7 @@ from relais.monitoring.choices import (
 )
 from relais.monitoring.models import Incident, IncidentUpdate, Service
 from relais.monitoring.permissions import is_staff
+from relais.monitoring.public_cache import public_outputs_changed
 
 if TYPE_CHECKING:
     from relais.accounts.models import User
@@ -210,6 +211,7 @@ def incident_create(
             incident, body.strip(), status=IncidentStatus.INVESTIGATING, author=actor
         )
         _subscribers_notify(incident, update)
+        public_outputs_changed()
     return incident
 
 
@@ -245,6 +247,7 @@ def incident_update_add(
             locked.save(update_fields=["status", "resolved_at", "updated_at"])
         if visibility == UpdateVisibility.PUBLIC:
             _subscribers_notify(locked, update)
+            public_outputs_changed()
     return update
 
 

@@ -23,6 +23,7 @@ from relais.monitoring.choices import (
 )
 from relais.monitoring.executors import Outcome
 from relais.monitoring.models import Check, Maintenance, Service
+from relais.monitoring.public_cache import public_outputs_changed
 
 # Five state changes within an hour make a check "flapping": its alerts pause until it
 # settles (fewer than two changes in the last hour).
@@ -274,6 +275,7 @@ def service_state_refresh(*, service_id: int, at: datetime | None = None) -> str
         service.state = new_state
         service.state_since = at
         service.save(update_fields=["state", "state_since"])
+        public_outputs_changed()
         if new_state in (ServiceState.DOWN, ServiceState.DEGRADED):
             incident, opened, worsened = incidents.incident_open_auto(
                 service=service, impact=new_state, at=at

@@ -20,6 +20,7 @@ from relais.monitoring.models import (
     day_start,
     hours_unpack,
 )
+from relais.monitoring.public_cache import public_outputs_changed
 
 
 def _percentile(sorted_values: list[int], fraction: float) -> int | None:
@@ -108,7 +109,10 @@ def rollups_compute(*, now: datetime | None = None, hours_back: int = 3) -> int:
     """Roll up the last complete hours (run hourly)."""
     now = now or timezone.now()
     current = _hour_floor(now)
-    return sum(hourly_rollup(current - timedelta(hours=n)) for n in range(1, hours_back + 1))
+    written = sum(hourly_rollup(current - timedelta(hours=n)) for n in range(1, hours_back + 1))
+    if written:
+        public_outputs_changed()  # the uptime figures and bars move on
+    return written
 
 
 def results_purge(*, now: datetime | None = None, chunk: int = 20_000) -> int:

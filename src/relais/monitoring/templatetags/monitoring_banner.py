@@ -9,10 +9,11 @@ from django import template
 from django.core.cache import cache
 
 from relais.monitoring import selectors
+from relais.monitoring.public_cache import BANNER_KEY
 
 register = template.Library()
 
-CACHE_KEY = "monitoring:banner"
+CACHE_KEY = BANNER_KEY
 
 
 @register.inclusion_tag("monitoring/_banner.html", takes_context=True)

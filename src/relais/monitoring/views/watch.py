@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -46,68 +42,6 @@ def status(request: HttpRequest) -> HttpResponse:
     staff_only(request)
     board = selectors.status_board(public=False)
     return render(request, "monitoring/status.html", {**board, "is_admin": is_admin(request.user)})
-
-
-def _public_board_json() -> dict[str, Any]:
-    board = selectors.status_board(public=True)
-    return {
-        "status": board["overall"],
-        "stale": board["any_stale"],
-        "updated_at": board["now"].isoformat(),
-        "components": [
-            {
-                "name": row.service.name,
-                "group": row.service.group.name if row.service.group else None,
-                "status": row.state,
-                "uptime_90d": round(row.uptime_90, 3) if row.uptime_90 is not None else None,
-            }
-            for row in board["rows"]
-        ],
-        "incidents": [
-            {
-                "title": incident.title,
-                "component": incident.service.name,
-                "impact": incident.impact,
-                "status": incident.status,
-                "started_at": incident.started_at.isoformat(),
-                "updates": [
-                    {"status": u.status, "body": u.body, "at": u.created_at.isoformat()}
-                    for u in incident.public_updates
-                ],
-            }
-            for incident in board["incidents"]
-        ],
-    }
-
-
-@require_GET
-def public_status(request: HttpRequest) -> HttpResponse:
-    """Anyone: only the public components, no host names, addresses or error texts. The page
-    is rendered at most once per cache period and language, whatever the load."""
-    key = f"monitoring:public:html:{get_language()}"
-    html = cache.get(key)
-    if html is None:
-        board = selectors.status_board(public=True)
-        html = render_to_string(
-            "monitoring/public.html",
-            {**board, "refresh": settings.MONITORING_PUBLIC_CACHE_SECONDS * 2},
-        )
-        cache.set(key, html, settings.MONITORING_PUBLIC_CACHE_SECONDS)
-    response = HttpResponse(html)
-    response["Cache-Control"] = f"public, max-age={settings.MONITORING_PUBLIC_CACHE_SECONDS}"
-    return response
-
-
-@require_GET
-def public_status_json(request: HttpRequest) -> JsonResponse:
-    key = "monitoring:public:json"
-    data = cache.get(key)
-    if data is None:
-        data = _public_board_json()
-        cache.set(key, data, settings.MONITORING_PUBLIC_CACHE_SECONDS)
-    response = JsonResponse(data)
-    response["Cache-Control"] = f"public, max-age={settings.MONITORING_PUBLIC_CACHE_SECONDS}"
-    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -293,7 +227,6 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 form_errors(form, exc)
             else:
-                _public_cache_clear()
                 messages.success(request, _("The update is posted."))
                 return redirect("monitoring:incident", pk=incident.pk)
     return render(
@@ -354,16 +287,8 @@ def incident_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form_errors(form, exc)
         else:
-            _public_cache_clear()
             return redirect("monitoring:incident", pk=incident.pk)
     return render(request, "monitoring/incident_form.html", {"form": form, "service": service})
-
-
-def _public_cache_clear() -> None:
-    cache.delete_many(
-        [f"monitoring:public:html:{code}" for code, _n in settings.LANGUAGES]
-        + ["monitoring:public:json", "monitoring:banner"]
-    )
 
 
 @csrf_exempt
