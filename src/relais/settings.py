@@ -617,8 +617,16 @@ MAIL_SENDER_WINDOW_MINUTES = env_int("RELAIS_MAIL_SENDER_WINDOW_MINUTES", 10)
 # Raw messages (and the originals kept beside the stored replies) are deleted after this many
 # days, except those still waiting for a decision (quarantined or unprocessed); the row stays.
 MAIL_RAW_RETENTION_DAYS = env_int("RELAIS_MAIL_RAW_RETENTION_DAYS", 180)
-# Closed tickets are anonymised (content and requester removed) after this many years; 0: never.
+# Closed tickets move to the intermediate archive (out of the desk's sight, read by archive
+# readers only) after TICKET_ARCHIVE_YEARS, and are anonymised (content and requester removed)
+# after TICKET_RETENTION_YEARS, counted from closing too; 0: never. Archiving after the
+# anonymisation horizon makes no sense: fail fast.
+TICKET_ARCHIVE_YEARS = env_int("RELAIS_TICKET_ARCHIVE_YEARS", 2)
 TICKET_RETENTION_YEARS = env_int("RELAIS_TICKET_RETENTION_YEARS", 5)
+if TICKET_RETENTION_YEARS and not 0 < TICKET_ARCHIVE_YEARS <= TICKET_RETENTION_YEARS:
+    raise ImproperlyConfigured(
+        "RELAIS_TICKET_ARCHIVE_YEARS must be between 1 and RELAIS_TICKET_RETENTION_YEARS"
+    )
 # CA bundle to verify IMAP servers with (default: the system's).
 MAIL_IMAP_CA_FILE = env_str("RELAIS_MAIL_IMAP_CA_FILE")
 MAIL_IMAP_TIMEOUT = env_int("RELAIS_MAIL_IMAP_TIMEOUT", 30)

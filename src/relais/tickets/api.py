@@ -532,3 +532,82 @@ def add_watcher(request: HttpRequest, reference: str, payload: WatcherIn) -> Sta
         raise ValidationError({"user_id": "Unknown person."})
     services.ticket_watch(ticket=ticket, actor=_user(request), watcher=watcher)
     return Status(204, None)
+
+
+# --- The intermediate archive (archive readers only, read-only) ---------------------------------
+
+
+class ArchivedTicketOut(Schema):
+    reference: str
+    type: TicketType
+    title: str
+    category_id: int
+    category_name: str
+    status: TicketStatus
+    priority: Priority
+    requester: PersonOut
+    created_at: datetime
+    closed_at: datetime | None
+    archived_at: datetime
+
+    @staticmethod
+    def resolve_category_name(obj: Any) -> str:
+        return obj["category_name"] if isinstance(obj, dict) else str(obj.category.name)
+
+
+class ArchivedMessageOut(Schema):
+    id: int
+    kind: str
+    author: PersonOut | None
+    body: str
+    channel: str
+    created_at: datetime
+
+
+class ArchivedTicketDetailOut(ArchivedTicketOut):
+    description: str
+    resolution: str
+    messages: list[ArchivedMessageOut]
+    history: list[EventOut]
+    attachments: list[AttachmentOut]
+
+
+@router.get(
+    "/archive/tickets",
+    response={200: list[ArchivedTicketOut], 404: ErrorOut},
+    summary="Archived tickets (archive readers only; 404 for everyone else)",
+)
+@paginate(Page)
+def list_archived_tickets(request: HttpRequest, q: str = "") -> Any:
+    if not permissions.archive.can(request.user, "list"):
+        raise Http404
+    return selectors.archive_list(viewer=request.user, reference=q.strip()[:20])
+
+
+@router.get(
+    "/archive/tickets/{reference}",
+    response={200: ArchivedTicketDetailOut, 404: ErrorOut},
+    summary="One archived ticket with its whole record (each reading is in the security log)",
+)
+def get_archived_ticket(request: HttpRequest, reference: str) -> dict[str, Any]:
+    ticket = selectors.archive_ticket(viewer=request.user, reference=reference)
+    services.ticket_archive_read(ticket=ticket, reader=_user(request), request=request)
+    thread, history, files = selectors.archive_record(ticket=ticket)
+    return {
+        "reference": ticket.reference,
+        "type": ticket.type,
+        "title": ticket.title,
+        "category_id": ticket.category_id,
+        "category_name": ticket.category.name,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "requester": ticket.requester,
+        "created_at": ticket.created_at,
+        "closed_at": ticket.closed_at,
+        "archived_at": ticket.archived_at,
+        "description": ticket.description,
+        "resolution": ticket.resolution,
+        "messages": thread,
+        "history": history,
+        "attachments": files,
+    }

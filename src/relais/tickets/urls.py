@@ -23,4 +23,6 @@ urlpatterns = [
     path("guichet/", views.queue, name="queue"),
     path("guichet/vues/", views.saved_view_create, name="saved_view_create"),
     path("guichet/masse/", views.bulk_update, name="bulk"),
+    path("archives/", views.archive_list, name="archive_list"),
+    path("archives/<str:reference>/", views.archive_detail, name="archive_detail"),
 ]

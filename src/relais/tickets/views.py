@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -629,3 +630,36 @@ def ticket_add_link(request: HttpRequest, reference: str) -> HttpResponse:
     else:
         messages.success(request, _("Tickets linked."))
     return redirect("tickets:detail", reference=ticket.reference)
+
+
+# --- The intermediate archive ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def archive_list(request: HttpRequest) -> HttpResponse:
+    """Archived tickets, for archive readers only (404 for everyone else)."""
+    if not permissions.archive.can(request.user, "list"):
+        raise Http404
+    reference = request.GET.get("q", "").strip()[:20]
+    page = Paginator(
+        selectors.archive_list(viewer=request.user, reference=reference), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    query = urlencode({"q": reference}) if reference else ""
+    return render(
+        request, "tickets/archive_list.html", {"page": page, "q": reference, "query": query}
+    )
+
+
+@login_required
+@require_GET
+def archive_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """One archived ticket, read-only; every reading is in the security log."""
+    ticket = selectors.archive_ticket(viewer=request.user, reference=reference)
+    services.ticket_archive_read(ticket=ticket, reader=_user(request), request=request)
+    thread, history, files = selectors.archive_record(ticket=ticket)
+    return render(
+        request,
+        "tickets/archive_detail.html",
+        {"ticket": ticket, "thread": thread, "history": history, "files": files},
+    )

@@ -26,7 +26,13 @@ from relais.tickets.services.lifecycle import (
     tickets_auto_close,
     tickets_bulk_change,
 )
-from relais.tickets.services.retention import ticket_anonymise, tickets_retention_anonymise
+from relais.tickets.services.retention import (
+    ticket_anonymise,
+    ticket_archive_read,
+    tickets_archive,
+    tickets_retention_anonymise,
+    tickets_retention_run,
+)
 
 __all__ = [
     "ConflictError",
@@ -38,6 +44,7 @@ __all__ = [
     "sla_watch",
     "ticket_acknowledge",
     "ticket_anonymise",
+    "ticket_archive_read",
     "ticket_close",
     "ticket_delivery_failed",
     "ticket_facts_fill_missing",
@@ -53,7 +60,9 @@ __all__ = [
     "ticket_system_note",
     "ticket_update",
     "ticket_watch",
+    "tickets_archive",
     "tickets_auto_close",
     "tickets_bulk_change",
     "tickets_retention_anonymise",
+    "tickets_retention_run",
 ]
