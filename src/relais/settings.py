@@ -8,6 +8,7 @@ value is missing, instead of silently falling back to an embedded default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import sys
@@ -122,6 +123,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "relais.core.middleware.ForwardedHeadersMiddleware",
     "relais.core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -413,6 +415,16 @@ if PRODUCTION and not env_bool("RELAIS_HSTS_PRELOAD", False):
     SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is an opt-in, not a default
 # Number of trusted reverse proxies in front of Relais (for client addresses in the logs).
 RELAIS_PROXY_COUNT = env_int("RELAIS_PROXY_COUNT", 0)
+# The addresses (or networks) those proxies reach Relais from. Forwarded headers
+# (X-Forwarded-For/-Proto/-Host, Forwarded) are believed only from them: from any other peer
+# they are dropped before anything reads them (core.middleware.ForwardedHeadersMiddleware).
+try:
+    RELAIS_TRUSTED_PROXIES = [
+        ipaddress.ip_network(item, strict=False)
+        for item in env_list("RELAIS_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"RELAIS_TRUSTED_PROXIES: {exc}") from exc
 AXES_IPWARE_PROXY_COUNT = RELAIS_PROXY_COUNT or None
 
 # Sessions: idle and absolute timeouts, enforced by SessionTimeoutMiddleware.
