@@ -215,6 +215,14 @@ def build(settings: Any) -> tuple[dict[str, User], dict[str, dict[str, Value]]]:
     def own_token(user: User) -> int:
         return token_create(user=user, name="routes").token.pk
 
+    def own_saved_view(user: User) -> int:
+        from relais.tickets.models import SavedView
+
+        view, _created = SavedView.objects.get_or_create(
+            owner=user, name="Routes", defaults={"query": "queue=all"}
+        )
+        return view.pk
+
     params: dict[str, dict[str, Value]] = {
         "*": {
             "reference": ticket.reference,
@@ -235,6 +243,7 @@ def build(settings: Any) -> tuple[dict[str, User], dict[str, dict[str, Value]]]:
             "loan_id": loan.pk,
             "person_id": collaborator.pk,
             "token_id": own_token,
+            "view_id": own_saved_view,
             "service_id": service.pk,
             "check_id": check.pk,
             "incident_id": incident.pk,

@@ -78,7 +78,9 @@ def test_forwarded_for_counts_only_from_the_trusted_proxy(behind_a_proxy, settin
     settings.RELAIS_ANONYMOUS_RATE = "2/min"
     login = reverse("accounts:login")
     statuses = [
-        Client(REMOTE_ADDR="198.51.100.67", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").get(login).status_code
+        Client(REMOTE_ADDR="198.51.100.67", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+        .get(login)
+        .status_code
         for i in range(3)
     ]
     assert statuses == [200, 200, 429]

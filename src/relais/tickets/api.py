@@ -534,6 +534,58 @@ def add_watcher(request: HttpRequest, reference: str, payload: WatcherIn) -> Sta
     return Status(204, None)
 
 
+# --- Saved queue views (their owner's only) ------------------------------------------------------
+
+
+class SavedViewOut(Schema):
+    id: int
+    name: str
+    query: str
+    created_at: datetime
+
+
+class SavedViewIn(Schema):
+    name: str = Field(..., min_length=1, max_length=80)
+    query: str = Field("", max_length=1000, description="The queue's filters, as a query string")
+
+
+class SavedViewPatch(Schema):
+    name: str = Field(..., min_length=1, max_length=80)
+
+
+@router.get("/saved-views", response={200: list[SavedViewOut], 404: ErrorOut})
+def list_saved_views(request: HttpRequest) -> Any:
+    if not permissions.saved_views.can(request.user, "list"):
+        raise Http404
+    return list(permissions.saved_views.scope(request.user, "list"))
+
+
+@router.post("/saved-views", response={201: SavedViewOut, 400: ErrorOut, 404: ErrorOut})
+def create_saved_view(request: HttpRequest, payload: SavedViewIn) -> Status:
+    if not permissions.saved_views.can(request.user, "create"):
+        raise Http404
+    view = services.saved_view_save(owner=_user(request), name=payload.name, query=payload.query)
+    return Status(201, view)
+
+
+@router.get("/saved-views/{view_id}", response={200: SavedViewOut, 404: ErrorOut})
+def get_saved_view(request: HttpRequest, view_id: int) -> Any:
+    return permissions.saved_views.get_or_404(request.user, view_id)
+
+
+@router.patch("/saved-views/{view_id}", response={200: SavedViewOut, 400: ErrorOut, 404: ErrorOut})
+def rename_saved_view(request: HttpRequest, view_id: int, payload: SavedViewPatch) -> Any:
+    view = permissions.saved_views.get_or_404(request.user, view_id)
+    return services.saved_view_rename(view=view, name=payload.name)
+
+
+@router.delete("/saved-views/{view_id}", response={204: None, 404: ErrorOut})
+def delete_saved_view(request: HttpRequest, view_id: int) -> Status:
+    view = permissions.saved_views.get_or_404(request.user, view_id)
+    services.saved_view_delete(view=view)
+    return Status(204, None)
+
+
 # --- The intermediate archive (archive readers only, read-only) ---------------------------------
 
 

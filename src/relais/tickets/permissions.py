@@ -23,7 +23,7 @@ from django.utils import timezone
 from relais.accounts.choices import Role
 from relais.core.permissions import Policy, is_active_user
 from relais.tickets.choices import MessageKind, TicketStatus
-from relais.tickets.models import Attachment, DeskSettings, Ticket, TicketMessage
+from relais.tickets.models import Attachment, DeskSettings, SavedView, Ticket, TicketMessage
 
 DESK_ACTIONS = frozenset(
     {
@@ -276,7 +276,27 @@ class ArchivePolicy(Policy[Ticket]):
         return obj is not None and obj.archived_at is not None and obj.anonymised_at is None
 
 
+class SavedViewPolicy(Policy[SavedView]):
+    """A saved queue view is its owner's alone (desk members: the queue is theirs); anyone
+    else's view is a 404, like a missing one."""
+
+    model = SavedView
+
+    def scope(self, user: Any, action: str = "view") -> QuerySet[SavedView]:
+        if not is_desk(user):
+            return SavedView.objects.none()
+        return SavedView.objects.filter(owner_id=user.pk)
+
+    def can(self, user: Any, action: str, obj: SavedView | None = None) -> bool:
+        if not is_desk(user):
+            return False
+        if action in {"list", "create"}:
+            return True
+        return obj is not None and obj.owner_id == user.pk
+
+
 tickets = TicketPolicy()
 archive = ArchivePolicy()
+saved_views = SavedViewPolicy()
 messages = TicketMessagePolicy()
 attachments = AttachmentPolicy()

@@ -33,6 +33,11 @@ from relais.tickets.services.retention import (
     tickets_retention_anonymise,
     tickets_retention_run,
 )
+from relais.tickets.services.saved_views import (
+    saved_view_delete,
+    saved_view_rename,
+    saved_view_save,
+)
 
 __all__ = [
     "ConflictError",
@@ -41,6 +46,9 @@ __all__ = [
     "notification_preferences_set",
     "priority_compute",
     "reference_next",
+    "saved_view_delete",
+    "saved_view_rename",
+    "saved_view_save",
     "sla_watch",
     "ticket_acknowledge",
     "ticket_anonymise",
