@@ -215,13 +215,16 @@ def build(settings: Any) -> tuple[dict[str, User], dict[str, dict[str, Value]]]:
     def own_token(user: User) -> int:
         return token_create(user=user, name="routes").token.pk
 
-    def own_saved_view(user: User) -> int:
-        from relais.tickets.models import SavedView
+    from relais.tickets.models import SavedView
 
-        view, _created = SavedView.objects.get_or_create(
-            owner=user, name="Routes", defaults={"query": "queue=all"}
-        )
-        return view.pk
+    # Each person's own saved view (made here: a GET sweep must find them already there).
+    saved_views = {
+        user.pk: SavedView.objects.create(owner=user, name="Routes", query="queue=all").pk
+        for user in people.values()
+    }
+
+    def own_saved_view(user: User) -> int:
+        return saved_views.get(user.pk, 0)
 
     params: dict[str, dict[str, Value]] = {
         "*": {
