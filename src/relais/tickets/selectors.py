@@ -74,7 +74,7 @@ def _not_closed(filters: dict[str, Any]) -> bool:
         return True
     if filters.get("open") is True:
         return True
-    statuses = filters.get("status")
+    statuses = filters.get("status") or []
     return bool(statuses) and TicketStatus.CLOSED not in statuses
 
 
