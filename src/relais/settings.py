@@ -415,9 +415,10 @@ if PRODUCTION and not env_bool("RELAIS_HSTS_PRELOAD", False):
     SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is an opt-in, not a default
 # Number of trusted reverse proxies in front of Relais (for client addresses in the logs).
 RELAIS_PROXY_COUNT = env_int("RELAIS_PROXY_COUNT", 0)
-# The addresses (or networks) those proxies reach Relais from. Forwarded headers
-# (X-Forwarded-For/-Proto/-Host, Forwarded) are believed only from them: from any other peer
-# they are dropped before anything reads them (core.middleware.ForwardedHeadersMiddleware).
+# The addresses (or networks) the reverse proxies reach Relais from (default: nginx on the
+# same host, deploy/nginx.conf). Forwarded headers (X-Forwarded-For/-Proto/-Host, Forwarded)
+# are believed only from them: from any other peer they are dropped before anything reads
+# them (core.middleware.ForwardedHeadersMiddleware).
 try:
     RELAIS_TRUSTED_PROXIES = [
         ipaddress.ip_network(item, strict=False)

@@ -39,7 +39,8 @@ FORWARDED_HEADERS = (
 
 class ForwardedHeadersMiddleware:
     """First in the chain (SECURITY.md F6): identity headers are always dropped, forwarded
-    headers unless the peer is a trusted proxy (core.services.peer_is_trusted_proxy), before
+    headers unless the peer is a trusted proxy (core.services.peer_is_trusted_proxy, the
+    address list RELAIS_TRUSTED_PROXIES), before
     Django's scheme detection (SECURE_PROXY_SSL_HEADER), django-axes, the rate limits or the
     audit log read them."""
 

@@ -33,10 +33,9 @@ DELIVERY_LEASE = timedelta(minutes=5)
 
 
 def peer_is_trusted_proxy(request: HttpRequest) -> bool:
-    """The request comes straight from one of our reverse proxies (RELAIS_PROXY_COUNT set and
-    the peer's address in RELAIS_TRUSTED_PROXIES): only then are forwarded headers believed."""
-    if not settings.RELAIS_PROXY_COUNT:
-        return False
+    """The request comes straight from one of our reverse proxies (the peer's address is in
+    RELAIS_TRUSTED_PROXIES): only then are forwarded headers believed (the scheme always, the
+    client address when RELAIS_PROXY_COUNT is set)."""
     try:
         peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
