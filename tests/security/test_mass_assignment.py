@@ -13,11 +13,14 @@ operation (POST, PUT, PATCH with a JSON body), as every role.
     to that role): a 4xx with a JSON error, and nothing written.
 
 Each request runs in a savepoint rolled back afterwards, so every request meets the same
-world."""
+world. Every role on SQLite; on PostgreSQL (the second half of `make test`, where the same
+code answers) the two ends of the role scale, as tests/test_api_fuzz.py does
+(`RELAIS_A5_ROLES=all` for the four)."""
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from datetime import timedelta
 from typing import Any
@@ -50,6 +53,12 @@ pytestmark = pytest.mark.django_db
 WRITE_METHODS = ("post", "put", "patch")
 # What a refused request may still write: the token's last use and the session.
 REFUSAL_WRITES = {"accounts_apitoken", "django_session"}
+
+
+def sweep_roles() -> list[str]:
+    if os.environ.get("RELAIS_A5_ROLES") == "all" or connection.vendor == "sqlite":
+        return list(ROLES)
+    return [Role.COLLABORATOR, Role.ADMIN]
 
 
 @functools.cache
@@ -272,7 +281,8 @@ def test_write_operations_ignore_privileged_fields_and_check_every_reference(set
     failures: list[str] = []
     applied = refused_refs = 0
 
-    for role in ROLES:
+    roles = sweep_roles()
+    for role in roles:
         user = people[role]
         secret = route_world.token_create(user=user, name="a5", scope=TokenScope.WRITE).secret
         client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", raise_request_exception=False)
@@ -342,8 +352,8 @@ def test_write_operations_ignore_privileged_fields_and_check_every_reference(set
     assert not failures, "\n".join(failures)
     # The sweep means something: many writes went through with the extra fields ignored,
     # and every reference field of every operation was tampered with as each role.
-    assert applied >= 40, applied
-    assert refused_refs >= 4 * 20, refused_refs
+    assert applied >= 10 * len(roles), applied
+    assert refused_refs >= 20 * len(roles), refused_refs
 
 
 def _dumps(data: dict[str, Any]) -> str:

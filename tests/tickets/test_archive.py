@@ -22,9 +22,14 @@ from relais.accounts.services import token_create
 from relais.core.choices import AuditAction
 from relais.core.models import AuditLogEntry
 from relais.search.models import SearchEntry
-from relais.tickets.choices import EventKind, TicketStatus
+from relais.tickets.choices import EventKind, LinkKind, TicketStatus
 from relais.tickets.models import Ticket, TicketEvent, TicketFact
-from relais.tickets.services import ticket_reply, ticket_update, tickets_retention_run
+from relais.tickets.services import (
+    ticket_link,
+    ticket_reply,
+    ticket_update,
+    tickets_retention_run,
+)
 from relais.tickets.signals import ticket_anonymised
 from tests.factories import UserFactory
 from tests.matrix import load_matrix
@@ -105,6 +110,11 @@ def test_a_closed_ticket_leaves_the_desk_at_n_years_and_is_anonymised_at_n_plus_
         assert set(reads.values_list("actor_id", "object_id")) == {
             (archive_reader.pk, str(ticket.pk))
         }
+        # A live ticket linked to it no longer lists the link (its history keeps the event).
+        newer = open_ticket(requester, vpn_category, title="Encore le VPN")
+        ticket_link(source=newer, target=ticket, actor=None, kind=LinkKind.RELATED)
+        links = api(supervisor).get(f"/api/v1/tickets/{newer.reference}/links").json()
+        assert links == []
         # Reports read the facts, which archiving leaves as they were.
         assert TicketFact.objects.filter(ticket=ticket).values().get() == fact
 

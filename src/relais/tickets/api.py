@@ -2,7 +2,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -501,11 +500,7 @@ def list_links(request: HttpRequest, reference: str) -> list[TicketLink]:
     ticket = _ticket(request, reference)
     if not permissions.is_desk(request.user):
         return []
-    return list(
-        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).select_related(
-            "source", "target"
-        )
-    )
+    return selectors.ticket_links(ticket=ticket)
 
 
 @router.post(

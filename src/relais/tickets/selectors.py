@@ -192,11 +192,13 @@ def ticket_thread(*, viewer: Any, ticket: Ticket) -> tuple[list[TicketMessage], 
 
 
 def ticket_links(*, ticket: Ticket) -> list[TicketLink]:
-    """Links from and to the ticket in one query, outgoing first."""
+    """Links from and to the ticket in one query, outgoing first; a linked ticket in the
+    archive is left out (the desk no longer sees it, not even its reference)."""
     links = list(
         TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
+        .filter(source__archived_at__isnull=True, target__archived_at__isnull=True)
         .select_related("source", "target")
-        .only("kind", "source__reference", "target__reference")
+        .only("kind", "created_at", "source__reference", "target__reference")
         .order_by("created_at", "id")
     )
     return sorted(links, key=lambda link: link.source_id != ticket.pk)
