@@ -215,6 +215,17 @@ def build(settings: Any) -> tuple[dict[str, User], dict[str, dict[str, Value]]]:
     def own_token(user: User) -> int:
         return token_create(user=user, name="routes").token.pk
 
+    from relais.tickets.models import SavedView
+
+    # Each person's own saved view (made here: a GET sweep must find them already there).
+    saved_views = {
+        user.pk: SavedView.objects.create(owner=user, name="Routes", query="queue=all").pk
+        for user in people.values()
+    }
+
+    def own_saved_view(user: User) -> int:
+        return saved_views.get(user.pk, 0)
+
     params: dict[str, dict[str, Value]] = {
         "*": {
             "reference": ticket.reference,
@@ -235,6 +246,7 @@ def build(settings: Any) -> tuple[dict[str, User], dict[str, dict[str, Value]]]:
             "loan_id": loan.pk,
             "person_id": collaborator.pk,
             "token_id": own_token,
+            "view_id": own_saved_view,
             "service_id": service.pk,
             "check_id": check.pk,
             "incident_id": incident.pk,

@@ -8,6 +8,7 @@ value is missing, instead of silently falling back to an embedded default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import sys
@@ -122,6 +123,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "relais.core.middleware.ForwardedHeadersMiddleware",
     "relais.core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -416,6 +418,17 @@ if PRODUCTION and not env_bool("RELAIS_HSTS_PRELOAD", False):
     SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is an opt-in, not a default
 # Number of trusted reverse proxies in front of Relais (for client addresses in the logs).
 RELAIS_PROXY_COUNT = env_int("RELAIS_PROXY_COUNT", 0)
+# The addresses (or networks) the reverse proxies reach Relais from (default: nginx on the
+# same host, deploy/nginx.conf). Forwarded headers (X-Forwarded-For/-Proto/-Host, Forwarded)
+# are believed only from them: from any other peer they are dropped before anything reads
+# them (core.middleware.ForwardedHeadersMiddleware).
+try:
+    RELAIS_TRUSTED_PROXIES = [
+        ipaddress.ip_network(item, strict=False)
+        for item in env_list("RELAIS_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"RELAIS_TRUSTED_PROXIES: {exc}") from exc
 AXES_IPWARE_PROXY_COUNT = RELAIS_PROXY_COUNT or None
 
 # Sessions: idle and absolute timeouts, enforced by SessionTimeoutMiddleware.
@@ -620,8 +633,16 @@ MAIL_SENDER_WINDOW_MINUTES = env_int("RELAIS_MAIL_SENDER_WINDOW_MINUTES", 10)
 # Raw messages (and the originals kept beside the stored replies) are deleted after this many
 # days, except those still waiting for a decision (quarantined or unprocessed); the row stays.
 MAIL_RAW_RETENTION_DAYS = env_int("RELAIS_MAIL_RAW_RETENTION_DAYS", 180)
-# Closed tickets are anonymised (content and requester removed) after this many years; 0: never.
+# Closed tickets move to the intermediate archive (out of the desk's sight, read by archive
+# readers only) after TICKET_ARCHIVE_YEARS, and are anonymised (content and requester removed)
+# after TICKET_RETENTION_YEARS, counted from closing too; 0: never. Archiving after the
+# anonymisation horizon makes no sense: fail fast.
+TICKET_ARCHIVE_YEARS = env_int("RELAIS_TICKET_ARCHIVE_YEARS", 2)
 TICKET_RETENTION_YEARS = env_int("RELAIS_TICKET_RETENTION_YEARS", 5)
+if TICKET_RETENTION_YEARS and not 0 < TICKET_ARCHIVE_YEARS <= TICKET_RETENTION_YEARS:
+    raise ImproperlyConfigured(
+        "RELAIS_TICKET_ARCHIVE_YEARS must be between 1 and RELAIS_TICKET_RETENTION_YEARS"
+    )
 # CA bundle to verify IMAP servers with (default: the system's).
 MAIL_IMAP_CA_FILE = env_str("RELAIS_MAIL_IMAP_CA_FILE")
 MAIL_IMAP_TIMEOUT = env_int("RELAIS_MAIL_IMAP_TIMEOUT", 30)

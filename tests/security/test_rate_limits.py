@@ -5,6 +5,7 @@ callers are not affected; the counters are shared by every web node through Redi
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import os
 from collections.abc import Iterator
@@ -111,6 +112,7 @@ def test_anonymous_visitors_are_limited_per_address_on_pages_and_api(settings, c
 def test_behind_the_trusted_proxy_the_quota_is_per_client_not_per_proxy(settings):
     settings.RELAIS_ANONYMOUS_RATE = "1/min"
     settings.RELAIS_PROXY_COUNT = 1
+    settings.RELAIS_TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/24")]
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     first = Client(HTTP_X_FORWARDED_FOR="203.0.113.1", **proxy)
     second = Client(HTTP_X_FORWARDED_FOR="203.0.113.2", **proxy)

@@ -1,5 +1,6 @@
-"""Closed tickets are anonymised after TICKET_RETENTION_YEARS (time-travelled: the job runs
-"years later"); what reports need stays."""
+"""Closed tickets are archived after TICKET_ARCHIVE_YEARS and anonymised after
+TICKET_RETENTION_YEARS (time-travelled: the job runs "years later"); what reports need stays.
+The archive itself (who sees what, resumability) is tested in test_archive.py."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from relais.mail.services import ingest
 from relais.search.models import SearchEntry
 from relais.tickets.choices import TicketStatus
 from relais.tickets.models import Attachment, Satisfaction, Ticket
-from relais.tickets.services import ticket_reply, tickets_retention_anonymise
+from relais.tickets.services import ticket_reply, tickets_retention_run
 from tests.tickets.conftest import open_ticket
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,7 @@ def _closed(ticket: Ticket, years_ago: float) -> None:
 def test_old_closed_tickets_lose_their_content_and_requester_once(  # type: ignore[no-untyped-def]
     requester, vpn_category, team_agent, settings, django_capture_on_commit_callbacks: Any
 ):
+    settings.TICKET_ARCHIVE_YEARS = 2
     settings.TICKET_RETENTION_YEARS = 5
     with django_capture_on_commit_callbacks(execute=True):
         old = open_ticket(
@@ -60,7 +62,7 @@ def test_old_closed_tickets_lose_their_content_and_requester_once(  # type: igno
     assert SearchEntry.objects.filter(kind="ticket", object_id=old.pk).exists()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert tickets_retention_anonymise() == 1
+        assert tickets_retention_run() == (2, 1)  # old and recent archived, old anonymised
     old.refresh_from_db()
     assert old.reference and old.category_id == vpn_category.pk  # what reports need stays
     assert old.status == TicketStatus.CLOSED and old.closed_at and old.anonymised_at
@@ -77,12 +79,15 @@ def test_old_closed_tickets_lose_their_content_and_requester_once(  # type: igno
     for kept in (recent, still_open):
         kept.refresh_from_db()
         assert kept.anonymised_at is None and kept.requester_id == requester.pk
+    assert recent.archived_at is not None and still_open.archived_at is None
     # Idempotent: the next night finds nothing to do.
-    assert tickets_retention_anonymise() == 0
+    assert tickets_retention_run() == (0, 0)
 
 
 def test_retention_zero_keeps_everything(requester, vpn_category, settings):  # type: ignore[no-untyped-def]
     settings.TICKET_RETENTION_YEARS = 0
     ticket = open_ticket(requester, vpn_category)
     _closed(ticket, 30)
-    assert tickets_retention_anonymise() == 0
+    assert tickets_retention_run() == (1, 0)  # archived (TICKET_ARCHIVE_YEARS), never deleted
+    ticket.refresh_from_db()
+    assert ticket.anonymised_at is None and ticket.title != "Demande anonymisée"

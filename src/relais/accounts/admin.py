@@ -31,6 +31,7 @@ class UserAdmin(ReadOnlyAdmin):
         "phone",
         "language",
         "is_active",
+        "reads_archive",
         "last_login",
         "date_joined",
     )

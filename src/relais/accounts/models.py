@@ -134,6 +134,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     directory_dn = models.CharField(_("directory DN"), max_length=512, blank=True, db_index=True)
     directory_synced_at = models.DateTimeField(_("last directory update"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # An explicit grant, given by an administrator (audited): reads the intermediate archive
+    # of closed tickets (tickets.permissions.ArchivePolicy), whatever the role.
+    reads_archive = models.BooleanField(_("archive reader"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects: ClassVar[UserManager] = UserManager()

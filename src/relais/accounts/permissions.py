@@ -37,7 +37,15 @@ class UserPolicy(Policy[User]):
             if is_active_user(user):
                 return qs.filter(pk=_pk(user))
             return qs.none()
-        if action in {"update", "deactivate", "change_role", "reset_otp", "export_data", "erase"}:
+        if action in {
+            "update",
+            "deactivate",
+            "change_role",
+            "grant_archive",
+            "reset_otp",
+            "export_data",
+            "erase",
+        }:
             return qs if is_admin(user) else qs.none()
         return qs.none()
 
@@ -52,7 +60,7 @@ class UserPolicy(Policy[User]):
             return is_staff_member(user) or (is_active_user(user) and obj.pk == user.pk)
         if action == "update_profile":
             return is_active_user(user) and obj.pk == user.pk
-        if action in {"update", "change_role", "reset_otp", "export_data"}:
+        if action in {"update", "change_role", "grant_archive", "reset_otp", "export_data"}:
             return is_admin(user)
         if action in {"deactivate", "erase"}:
             # An administrator cannot lock themselves out.

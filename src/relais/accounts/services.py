@@ -145,6 +145,27 @@ def user_update(
     return user
 
 
+def user_archive_reader_set(
+    *, user: User, actor: User, granted: bool, request: HttpRequest | None = None
+) -> User:
+    """Grant (or withdraw) reading the tickets' intermediate archive: an administrator's
+    explicit decision, in the security log like a role change. The caller has checked that
+    `actor` may (accounts.permissions, "grant_archive")."""
+    if user.reads_archive == granted:
+        return user
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(reads_archive=granted)
+        audit_record(
+            action=AuditAction.PERMISSION_CHANGE,
+            actor=actor,
+            target=user,
+            request=request,
+            changes={"reads_archive": [not granted, granted]},
+        )
+    user.reads_archive = granted
+    return user
+
+
 def _audit_value(value: Any) -> Any:
     return value.pk if hasattr(value, "pk") else value
 

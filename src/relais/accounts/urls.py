@@ -37,6 +37,11 @@ urlpatterns = [
         name="otp_reset",
     ),
     path(
+        "annuaire/<int:user_id>/lecteur-archives/",
+        views.archive_reader_set,
+        name="archive_reader_set",
+    ),
+    path(
         "annuaire/<int:user_id>/donnees/export/",
         views.personal_data_export,
         name="personal_data_export",

@@ -259,6 +259,7 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         {
             "shown": shown,
             "can_reset_otp": permissions.users.can(request.user, "reset_otp", shown),
+            "can_grant_archive": permissions.users.can(request.user, "grant_archive", shown),
             "can_export": permissions.users.can(request.user, "export_data", shown),
             "can_erase": permissions.users.can(request.user, "erase", shown),
             "erased": shown.email.endswith(ERASED_DOMAIN),
@@ -354,6 +355,26 @@ def otp_reset(request: HttpRequest, user_id: int) -> HttpResponse:
     shown = permissions.users.get_or_404(request.user, user_id, action="reset_otp")
     services.otp_reset(user=shown, actor=_user(request), request=request)
     messages.success(request, _("The second factor has been reset: it will be enrolled again."))
+    return redirect("accounts:user_detail", user_id=shown.pk)
+
+
+@login_required
+@require_POST
+def archive_reader_set(request: HttpRequest, user_id: int) -> HttpResponse:
+    """An administrator grants or withdraws reading the tickets' intermediate archive."""
+    if not permissions.users.can(request.user, "grant_archive", _user(request)):
+        deny(request.user)
+    shown = permissions.users.get_or_404(request.user, user_id, action="grant_archive")
+    granted = request.POST.get("granted") == "1"
+    services.user_archive_reader_set(
+        user=shown, actor=_user(request), granted=granted, request=request
+    )
+    messages.success(
+        request,
+        _("%(name)s can now read the archive.") % {"name": shown.display_name}
+        if granted
+        else _("%(name)s can no longer read the archive.") % {"name": shown.display_name},
+    )
     return redirect("accounts:user_detail", user_id=shown.pk)
 
 

@@ -23,6 +23,8 @@ class AuditAction(models.TextChoices):
     USER_CREATE = "user.create", _("User created")
     USER_UPDATE = "user.update", _("User updated")
     ROLE_CHANGE = "user.role_change", _("Role changed")
+    PERMISSION_CHANGE = "user.permission_change", _("Permission granted or withdrawn")
+    ARCHIVE_READ = "archive.read", _("Archived ticket read")
     USER_DEACTIVATE = "user.deactivate", _("User deactivated")
     TOKEN_CREATE = "token.create", _("API token created")
     TOKEN_REVOKE = "token.revoke", _("API token revoked")

@@ -32,13 +32,25 @@ logger = logging.getLogger(__name__)
 DELIVERY_LEASE = timedelta(minutes=5)
 
 
+def peer_is_trusted_proxy(request: HttpRequest) -> bool:
+    """The request comes straight from one of our reverse proxies (the peer's address is in
+    RELAIS_TRUSTED_PROXIES): only then are forwarded headers believed (the scheme always, the
+    client address when RELAIS_PROXY_COUNT is set)."""
+    try:
+        peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(peer in network for network in settings.RELAIS_TRUSTED_PROXIES)
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
     """The client's address. Behind RELAIS_PROXY_COUNT trusted proxies, the address the
-    outermost trusted proxy saw (the right-most entries of X-Forwarded-For are theirs)."""
+    outermost trusted proxy saw (the right-most entries of X-Forwarded-For are theirs); from
+    any other peer, the peer's own address whatever it forwards."""
     if request is None:
         return None
     proxies = settings.RELAIS_PROXY_COUNT
-    if proxies:
+    if proxies and peer_is_trusted_proxy(request):
         forwarded = [
             part.strip()
             for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")

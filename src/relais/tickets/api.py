@@ -2,7 +2,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -501,11 +500,7 @@ def list_links(request: HttpRequest, reference: str) -> list[TicketLink]:
     ticket = _ticket(request, reference)
     if not permissions.is_desk(request.user):
         return []
-    return list(
-        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).select_related(
-            "source", "target"
-        )
-    )
+    return selectors.ticket_links(ticket=ticket)
 
 
 @router.post(
@@ -532,3 +527,134 @@ def add_watcher(request: HttpRequest, reference: str, payload: WatcherIn) -> Sta
         raise ValidationError({"user_id": "Unknown person."})
     services.ticket_watch(ticket=ticket, actor=_user(request), watcher=watcher)
     return Status(204, None)
+
+
+# --- Saved queue views (their owner's only) ------------------------------------------------------
+
+
+class SavedViewOut(Schema):
+    id: int
+    name: str
+    query: str
+    created_at: datetime
+
+
+class SavedViewIn(Schema):
+    name: str = Field(..., min_length=1, max_length=80)
+    query: str = Field("", max_length=1000, description="The queue's filters, as a query string")
+
+
+class SavedViewPatch(Schema):
+    name: str = Field(..., min_length=1, max_length=80)
+
+
+@router.get("/saved-views", response={200: list[SavedViewOut], 404: ErrorOut})
+def list_saved_views(request: HttpRequest) -> Any:
+    if not permissions.saved_views.can(request.user, "list"):
+        raise Http404
+    return list(permissions.saved_views.scope(request.user, "list"))
+
+
+@router.post("/saved-views", response={201: SavedViewOut, 400: ErrorOut, 404: ErrorOut})
+def create_saved_view(request: HttpRequest, payload: SavedViewIn) -> Status:
+    if not permissions.saved_views.can(request.user, "create"):
+        raise Http404
+    view = services.saved_view_save(owner=_user(request), name=payload.name, query=payload.query)
+    return Status(201, view)
+
+
+@router.get("/saved-views/{view_id}", response={200: SavedViewOut, 404: ErrorOut})
+def get_saved_view(request: HttpRequest, view_id: int) -> Any:
+    return permissions.saved_views.get_or_404(request.user, view_id)
+
+
+@router.patch("/saved-views/{view_id}", response={200: SavedViewOut, 400: ErrorOut, 404: ErrorOut})
+def rename_saved_view(request: HttpRequest, view_id: int, payload: SavedViewPatch) -> Any:
+    view = permissions.saved_views.get_or_404(request.user, view_id)
+    return services.saved_view_rename(view=view, name=payload.name)
+
+
+@router.delete("/saved-views/{view_id}", response={204: None, 404: ErrorOut})
+def delete_saved_view(request: HttpRequest, view_id: int) -> Status:
+    view = permissions.saved_views.get_or_404(request.user, view_id)
+    services.saved_view_delete(view=view)
+    return Status(204, None)
+
+
+# --- The intermediate archive (archive readers only, read-only) ---------------------------------
+
+
+class ArchivedTicketOut(Schema):
+    reference: str
+    type: TicketType
+    title: str
+    category_id: int
+    category_name: str
+    status: TicketStatus
+    priority: Priority
+    requester: PersonOut
+    created_at: datetime
+    closed_at: datetime | None
+    archived_at: datetime
+
+    @staticmethod
+    def resolve_category_name(obj: Any) -> str:
+        return obj["category_name"] if isinstance(obj, dict) else str(obj.category.name)
+
+
+class ArchivedMessageOut(Schema):
+    id: int
+    kind: str
+    author: PersonOut | None
+    body: str
+    channel: str
+    created_at: datetime
+
+
+class ArchivedTicketDetailOut(ArchivedTicketOut):
+    description: str
+    resolution: str
+    messages: list[ArchivedMessageOut]
+    history: list[EventOut]
+    attachments: list[AttachmentOut]
+
+
+@router.get(
+    "/archive/tickets",
+    response={200: list[ArchivedTicketOut], 404: ErrorOut},
+    summary="Archived tickets (archive readers only; 404 for everyone else)",
+)
+@paginate(Page)
+def list_archived_tickets(request: HttpRequest, q: str = "") -> Any:
+    if not permissions.archive.can(request.user, "list"):
+        raise Http404
+    return selectors.archive_list(viewer=request.user, reference=q.strip()[:20])
+
+
+@router.get(
+    "/archive/tickets/{reference}",
+    response={200: ArchivedTicketDetailOut, 404: ErrorOut},
+    summary="One archived ticket with its whole record (each reading is in the security log)",
+)
+def get_archived_ticket(request: HttpRequest, reference: str) -> dict[str, Any]:
+    ticket = selectors.archive_ticket(viewer=request.user, reference=reference)
+    services.ticket_archive_read(ticket=ticket, reader=_user(request), request=request)
+    thread, history, files = selectors.archive_record(ticket=ticket)
+    return {
+        "reference": ticket.reference,
+        "type": ticket.type,
+        "title": ticket.title,
+        "category_id": ticket.category_id,
+        "category_name": ticket.category.name,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "requester": ticket.requester,
+        "created_at": ticket.created_at,
+        "closed_at": ticket.closed_at,
+        "archived_at": ticket.archived_at,
+        "description": ticket.description,
+        "resolution": ticket.resolution,
+        "messages": thread,
+        "history": history,
+        "attachments": files,
+    }

@@ -11,7 +11,7 @@ class TicketsConfig(AppConfig):
         from relais.core import navigation
         from relais.search import registry
         from relais.tickets import config  # noqa: F401  (connects the invalidation signals)
-        from relais.tickets.permissions import is_desk
+        from relais.tickets.permissions import is_desk, reads_archive
         from relais.tickets.search import TicketSource, connect_team_upkeep
 
         navigation.register(
@@ -26,6 +26,11 @@ class TicketsConfig(AppConfig):
         )
         navigation.register(
             navigation.NavItem("queues", _("Queues"), "tickets:queue", is_desk, order=20)
+        )
+        navigation.register(
+            navigation.NavItem(
+                "archive", _("Archive"), "tickets:archive_list", reads_archive, order=90
+            )
         )
         registry.register(TicketSource())
         connect_team_upkeep()

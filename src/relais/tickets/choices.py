@@ -157,6 +157,7 @@ class EventKind(models.TextChoices):
     SATISFACTION = "satisfaction", _("Satisfaction rated")
     WATCHER_ADDED = "watcher_added", _("Watcher added")
     DELIVERY_FAILED = "delivery_failed", _("E-mail delivery failed")
+    ARCHIVED = "archived", _("Moved to the archive")
 
 
 class SlaKind(models.TextChoices):

@@ -353,6 +353,9 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     # Set by the retention job: content and requester removed (tickets.services.retention).
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
+    # Set by the retention job: moved to the intermediate archive (CNIL "archivage
+    # intermédiaire"), out of the desk's sight, readable only by archive readers.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
 
@@ -418,6 +421,12 @@ class Ticket(models.Model):
             # Open major incidents, shown on every portal page and beside every suggestion:
             # the few major tickets, newest first (see selectors.open_major_incidents).
             models.Index(fields=["is_major", "-created_at"], name="ticket_major_idx"),
+            # The archive list: archived tickets only, most recently closed first.
+            models.Index(
+                fields=["-closed_at"],
+                name="ticket_archived_idx",
+                condition=Q(archived_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

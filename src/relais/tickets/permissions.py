@@ -6,6 +6,10 @@
 - An agent sees the tickets of their teams, the tickets assigned to them, the untriaged ones
   (no team yet) and their own requests; they work on what they see.
 - A supervisor and an administrator see and work on every ticket.
+- Nobody on the desk, whatever the role, sees a ticket in the intermediate archive (closed
+  past TICKET_ARCHIVE_YEARS, `archived_at` set): not in a queue, a page, a search or the API.
+  Only archive readers (`User.reads_archive`, an explicit grant an administrator gives,
+  audited) read them, read-only, through the archive pages (`ArchivePolicy`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from django.utils import timezone
 from relais.accounts.choices import Role
 from relais.core.permissions import Policy, is_active_user
 from relais.tickets.choices import MessageKind, TicketStatus
-from relais.tickets.models import Attachment, DeskSettings, Ticket, TicketMessage
+from relais.tickets.models import Attachment, DeskSettings, SavedView, Ticket, TicketMessage
 
 DESK_ACTIONS = frozenset(
     {
@@ -75,7 +79,7 @@ class TicketPolicy(Policy[Ticket]):
 
     def visible(self, user: Any, ticket: Ticket) -> bool:
         """`scope` answered for one ticket, in Python where possible."""
-        if not is_active_user(user):
+        if not is_active_user(user) or ticket.archived_at is not None:
             return False
         if sees_everything(user):
             return True
@@ -92,6 +96,16 @@ class TicketPolicy(Policy[Ticket]):
         return ticket.watchers.filter(pk=user.pk).exists()
 
     def scope(self, user: Any, action: str = "view") -> QuerySet[Ticket]:
+        return self._scope_archive_included(user).filter(archived_at__isnull=True)
+
+    def scope_not_closed(self, user: Any) -> QuerySet[Ticket]:
+        """`scope` for a list that the caller restricts to tickets that are not closed: an
+        archived ticket is always closed, so the archive test is left out (it would keep
+        PostgreSQL from answering from the partial indexes on open tickets alone)."""
+        return self._scope_archive_included(user)
+
+    def _scope_archive_included(self, user: Any) -> QuerySet[Ticket]:
+        """What the role gives, archived tickets included: never returned as it is."""
         qs = Ticket.objects.all()
         if not is_active_user(user):
             return qs.none()
@@ -236,6 +250,53 @@ class AttachmentPolicy:
         return qs
 
 
+def reads_archive(user: Any) -> bool:
+    return is_active_user(user) and bool(getattr(user, "reads_archive", False))
+
+
+class ArchivePolicy(Policy[Ticket]):
+    """The intermediate archive: tickets the retention job moved out of the desk
+    (`archived_at` set) and has not anonymised yet. Archive readers list and read them, with
+    their whole record (internal notes and history included: the archive exists to answer a
+    dispute or an audit); nobody changes them, and nobody else sees them."""
+
+    model = Ticket
+    ACTIONS = frozenset({"list", "view"})
+
+    def scope(self, user: Any, action: str = "view") -> QuerySet[Ticket]:
+        if action not in self.ACTIONS or not reads_archive(user):
+            return Ticket.objects.none()
+        return Ticket.objects.filter(archived_at__isnull=False, anonymised_at__isnull=True)
+
+    def can(self, user: Any, action: str, obj: Ticket | None = None) -> bool:
+        if action not in self.ACTIONS or not reads_archive(user):
+            return False
+        if action == "list":
+            return True
+        return obj is not None and obj.archived_at is not None and obj.anonymised_at is None
+
+
+class SavedViewPolicy(Policy[SavedView]):
+    """A saved queue view is its owner's alone (desk members: the queue is theirs); anyone
+    else's view is a 404, like a missing one."""
+
+    model = SavedView
+
+    def scope(self, user: Any, action: str = "view") -> QuerySet[SavedView]:
+        if not is_desk(user):
+            return SavedView.objects.none()
+        return SavedView.objects.filter(owner_id=user.pk)
+
+    def can(self, user: Any, action: str, obj: SavedView | None = None) -> bool:
+        if not is_desk(user):
+            return False
+        if action in {"list", "create"}:
+            return True
+        return obj is not None and obj.owner_id == user.pk
+
+
 tickets = TicketPolicy()
+archive = ArchivePolicy()
+saved_views = SavedViewPolicy()
 messages = TicketMessagePolicy()
 attachments = AttachmentPolicy()

@@ -31,11 +31,12 @@ class TicketSource(Source):
         "assignee",
         "team",
         "anonymised_at",
+        "archived_at",
     )
 
     def document(self, obj: Ticket) -> IndexDoc | None:
-        if obj.anonymised_at is not None:
-            return None  # nothing left to find
+        if obj.anonymised_at is not None or obj.archived_at is not None:
+            return None  # nothing left to find, or out of the desk's sight (the archive)
         return IndexDoc(
             title=f"{obj.reference} · {obj.title}",
             text=markdown_to_text(obj.description),
@@ -57,6 +58,7 @@ class TicketSource(Source):
             "assignee_id",
             "team_id",
             "anonymised_at",
+            "archived_at",
         )
 
     def audiences(self, user: Any) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from relais.accounts.models import User
 from relais.tickets import permissions
-from relais.tickets.choices import OPEN_STATUSES, MessageKind
+from relais.tickets.choices import OPEN_STATUSES, MessageKind, TicketStatus
 from relais.tickets.filters import Queue, apply_filters
 from relais.tickets.models import (
     Attachment,
@@ -56,13 +56,26 @@ def ticket_list(*, viewer: Any, filters: dict[str, Any]) -> QuerySet[Ticket]:
     # The "mine" and "my teams" queues of a desk member are subsets of what they may see:
     # starting from them, rather than from the visibility OR, lets PostgreSQL answer from the
     # partial indexes on open tickets alone (index-only counts).
+    # (Both queues hold open tickets only, never archived ones.)
     if permissions.is_desk(viewer) and filters.get("queue") in {Queue.MINE, Queue.TEAM}:
         base = Ticket.objects.all()
+    elif _not_closed(filters):
+        base = permissions.tickets.scope_not_closed(viewer)
     else:
         base = permissions.tickets.scope(viewer)
     # What a row shows of related rows is attached to the page by `with_list_relations`.
     qs = base.only(*LIST_FIELDS)
     return apply_filters(qs, filters, viewer)
+
+
+def _not_closed(filters: dict[str, Any]) -> bool:
+    """The filters keep closed tickets out (so archived ones too)."""
+    if filters.get("queue") in {Queue.MINE, Queue.TEAM, Queue.UNASSIGNED, Queue.BREACHING}:
+        return True
+    if filters.get("open") is True:
+        return True
+    statuses = filters.get("status") or []
+    return bool(statuses) and TicketStatus.CLOSED not in statuses
 
 
 def with_list_relations(tickets: Any) -> list[Ticket]:
@@ -103,7 +116,7 @@ def portal_tickets(*, viewer: Any, open_only: bool | None = None) -> QuerySet[Ti
     """A person's own requests (requested, opened for them, or watched)."""
     qs = (
         # requested, opened or watched: a union of indexed lookups, not an OR over every ticket
-        Ticket.objects.filter(pk__in=permissions.tickets.own_ids(viewer))
+        Ticket.objects.filter(pk__in=permissions.tickets.own_ids(viewer), archived_at__isnull=True)
         .select_related("category", "category__parent")
         .annotate(public_replies=Count("messages", filter=Q(messages__kind=MessageKind.REPLY)))
         .order_by("-updated_at", "-id")
@@ -179,11 +192,13 @@ def ticket_thread(*, viewer: Any, ticket: Ticket) -> tuple[list[TicketMessage], 
 
 
 def ticket_links(*, ticket: Ticket) -> list[TicketLink]:
-    """Links from and to the ticket in one query, outgoing first."""
+    """Links from and to the ticket in one query, outgoing first; a linked ticket in the
+    archive is left out (the desk no longer sees it, not even its reference)."""
     links = list(
         TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
+        .filter(source__archived_at__isnull=True, target__archived_at__isnull=True)
         .select_related("source", "target")
-        .only("kind", "source__reference", "target__reference")
+        .only("kind", "created_at", "source__reference", "target__reference")
         .order_by("created_at", "id")
     )
     return sorted(links, key=lambda link: link.source_id != ticket.pk)
@@ -226,3 +241,59 @@ def category_tree() -> list[Category]:
         .select_related("parent")
         .order_by("parent__position", "parent__name", "position", "name")
     )
+
+
+# --- The intermediate archive (read-only, archive readers only) ---------------------------------
+
+
+def archive_list(*, viewer: Any, reference: str = "") -> QuerySet[Ticket]:
+    """Archived tickets, most recently closed first (nothing for a viewer without the grant)."""
+    qs = (
+        permissions.archive.scope(viewer, "list")
+        .select_related("category", "requester")
+        .only(
+            "reference",
+            "type",
+            "title",
+            "status",
+            "priority",
+            "created_at",
+            "closed_at",
+            "archived_at",
+            "category__name",
+            "requester__display_name",
+        )
+    )
+    if reference:
+        qs = qs.filter(reference__iexact=reference)
+    return qs.order_by("-closed_at", "-id")
+
+
+def archive_ticket(*, viewer: Any, reference: str) -> Ticket:
+    """One archived ticket if the viewer reads the archive; 404 otherwise, as if missing."""
+    from django.http import Http404
+
+    ticket = (
+        permissions.archive.scope(viewer, "view")
+        .select_related("category", "requester", "created_by", "assignee", "team")
+        .filter(reference=reference)
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def archive_record(
+    *, ticket: Ticket
+) -> tuple[list[TicketMessage], list[TicketEvent], list[Attachment]]:
+    """The whole record of an archived ticket, internal notes and history included (the
+    caller has checked the archive policy): three queries."""
+    thread = list(ticket.messages.select_related("author").order_by("created_at", "id"))
+    history = list(ticket.events.select_related("actor").order_by("created_at", "id"))
+    files = list(
+        Attachment.objects.filter(ticket=ticket)
+        .only("original_name", "size", "is_internal", "created_at", "message_id")
+        .order_by("created_at", "id")
+    )
+    return thread, history, files

@@ -24,5 +24,5 @@ def sweep_orphan_attachments() -> None:
 
 
 @db_periodic_task(crontab(hour="3", minute="37"))
-def anonymise_old_tickets() -> None:
-    services.tickets_retention_anonymise()
+def apply_ticket_retention() -> None:
+    services.tickets_retention_run()

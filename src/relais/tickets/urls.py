@@ -22,5 +22,13 @@ urlpatterns = [
     path("profil/notifications/", views.notification_preferences, name="notifications"),
     path("guichet/", views.queue, name="queue"),
     path("guichet/vues/", views.saved_view_create, name="saved_view_create"),
+    path("guichet/vues/<int:view_id>/", views.saved_view_detail, name="saved_view"),
+    path(
+        "guichet/vues/<int:view_id>/supprimer/",
+        views.saved_view_delete,
+        name="saved_view_delete",
+    ),
     path("guichet/masse/", views.bulk_update, name="bulk"),
+    path("archives/", views.archive_list, name="archive_list"),
+    path("archives/<str:reference>/", views.archive_detail, name="archive_detail"),
 ]

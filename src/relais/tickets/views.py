@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -35,7 +36,6 @@ from relais.tickets.models import (
     Attachment,
     Category,
     NotificationPreference,
-    SavedView,
 )
 
 PAGE_SIZE = 25
@@ -447,7 +447,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "bulk_assignee_select": bulk_select,
             "query": query.urlencode(),
             "current_queue": filters.get("queue", ""),
-            "saved_views": SavedView.objects.filter(owner=user),
+            "saved_views": permissions.saved_views.scope(user, "list"),
             "can_bulk": can_bulk,
         },
         status=200 if form.is_valid() else 400,
@@ -490,23 +490,48 @@ def _queue_rows(page: Any) -> list[dict[str, Any]]:
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if not permissions.is_desk(user):
+    if not permissions.saved_views.can(user, "create"):
         raise Http404
     name = request.POST.get("name", "").strip()[:80]
     query = request.POST.get("query", "")[:1000]
-    form = TicketFilterForm(_querydict(query))
-    if not name or not form.is_valid():
+    try:
+        services.saved_view_save(owner=user, name=name, query=query)
+    except ValidationError:
         messages.error(request, _("Give the view a name; its filters must be valid."))
     else:
-        SavedView.objects.update_or_create(owner=user, name=name, defaults={"query": query})
         messages.success(request, _("View saved."))
     return redirect(reverse("tickets:queue") + ("?" + query if query else ""))
 
 
-def _querydict(query: str) -> Any:
-    from django.http import QueryDict
+@login_required
+@require_http_methods(["GET", "POST"])
+def saved_view_detail(request: HttpRequest, view_id: int) -> HttpResponse:
+    """One of the person's saved views: open it, rename it (POST)."""
+    view = permissions.saved_views.get_or_404(request.user, view_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.saved_view_rename(view=view, name=request.POST.get("name", ""))
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, _("View renamed."))
+            return redirect("tickets:saved_view", view_id=view.pk)
+    return render(
+        request,
+        "tickets/saved_view.html",
+        {"view": view, "error": error},
+        status=400 if error else 200,
+    )
 
-    return QueryDict(query)
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    view = permissions.saved_views.get_or_404(request.user, view_id)
+    services.saved_view_delete(view=view)
+    messages.success(request, _("View deleted."))
+    return redirect("tickets:queue")
 
 
 @login_required
@@ -629,3 +654,36 @@ def ticket_add_link(request: HttpRequest, reference: str) -> HttpResponse:
     else:
         messages.success(request, _("Tickets linked."))
     return redirect("tickets:detail", reference=ticket.reference)
+
+
+# --- The intermediate archive ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def archive_list(request: HttpRequest) -> HttpResponse:
+    """Archived tickets, for archive readers only (404 for everyone else)."""
+    if not permissions.archive.can(request.user, "list"):
+        raise Http404
+    reference = request.GET.get("q", "").strip()[:20]
+    page = Paginator(
+        selectors.archive_list(viewer=request.user, reference=reference), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    query = urlencode({"q": reference}) if reference else ""
+    return render(
+        request, "tickets/archive_list.html", {"page": page, "q": reference, "query": query}
+    )
+
+
+@login_required
+@require_GET
+def archive_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """One archived ticket, read-only; every reading is in the security log."""
+    ticket = selectors.archive_ticket(viewer=request.user, reference=reference)
+    services.ticket_archive_read(ticket=ticket, reader=_user(request), request=request)
+    thread, history, files = selectors.archive_record(ticket=ticket)
+    return render(
+        request,
+        "tickets/archive_detail.html",
+        {"ticket": ticket, "thread": thread, "history": history, "files": files},
+    )

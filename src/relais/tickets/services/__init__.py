@@ -26,7 +26,18 @@ from relais.tickets.services.lifecycle import (
     tickets_auto_close,
     tickets_bulk_change,
 )
-from relais.tickets.services.retention import ticket_anonymise, tickets_retention_anonymise
+from relais.tickets.services.retention import (
+    ticket_anonymise,
+    ticket_archive_read,
+    tickets_archive,
+    tickets_retention_anonymise,
+    tickets_retention_run,
+)
+from relais.tickets.services.saved_views import (
+    saved_view_delete,
+    saved_view_rename,
+    saved_view_save,
+)
 
 __all__ = [
     "ConflictError",
@@ -35,9 +46,13 @@ __all__ = [
     "notification_preferences_set",
     "priority_compute",
     "reference_next",
+    "saved_view_delete",
+    "saved_view_rename",
+    "saved_view_save",
     "sla_watch",
     "ticket_acknowledge",
     "ticket_anonymise",
+    "ticket_archive_read",
     "ticket_close",
     "ticket_delivery_failed",
     "ticket_facts_fill_missing",
@@ -53,7 +68,9 @@ __all__ = [
     "ticket_system_note",
     "ticket_update",
     "ticket_watch",
+    "tickets_archive",
     "tickets_auto_close",
     "tickets_bulk_change",
     "tickets_retention_anonymise",
+    "tickets_retention_run",
 ]
