@@ -163,6 +163,12 @@ def _article(user: User) -> Any:
     return _first(article_policy.scope(user))
 
 
+def _model(model_path: str) -> Any:
+    from django.apps import apps
+
+    return apps.get_model(model_path)
+
+
 def _first_of_model(model_path: str) -> Model | None:
     from django.apps import apps
 
@@ -254,6 +260,14 @@ KWARGS: dict[str, Callable[[User], dict[str, Any] | None]] = {
     "monitoring:rota_edit": _first_of("monitoring.OnCallRota"),
     "monitoring:maintenance_edit": _first_of("monitoring.Maintenance"),
     "monitoring:channel_edit": _first_of("monitoring.AlertChannel"),
+    "tickets:saved_view": lambda user: _pk(
+        _first(_model("tickets.SavedView").objects.filter(owner=user)), "view_id"
+    ),
+    "tickets:archive_detail": lambda user: (
+        None
+        if (t := _first(_model("tickets.Ticket").objects.filter(archived_at__isnull=False))) is None
+        else {"reference": t.reference}  # type: ignore[attr-defined]
+    ),
 }
 
 
@@ -382,6 +396,18 @@ def seed_extras() -> None:
     ImportJob.objects.create(
         created_by=admin, dry_run=True, storage_name="x", original_name="parc.csv"
     )
+    # The archive reader's pages: an administrator with the grant, one archived ticket; a
+    # saved view for each desk member.
+    from relais.accounts.services import user_archive_reader_set
+    from relais.tickets.models import Ticket
+    from relais.tickets.services.saved_views import saved_view_save
+
+    user_archive_reader_set(user=admin, actor=admin, granted=True)
+    oldest_closed = Ticket.objects.filter(status="closed").order_by("pk").first()
+    if oldest_closed is not None:
+        Ticket.objects.filter(pk=oldest_closed.pk).update(archived_at=now)
+    for email in ("agent@relais.test", "superviseur@relais.test", "admin@relais.test"):
+        saved_view_save(owner=User.objects.get(email=email), name="Nouvelles", query="status=new")
     ticket = _ticket(collaborator)
     if ticket is not None:
         ticket_reply(
