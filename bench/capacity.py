@@ -92,8 +92,8 @@ function response(status, headers, body)
     local location = headers["Location"] or ""
     ok = not string.find(location, "connexion", 1, true)
   end
-  out:write(current, "\t", status, "\t", ok and 1 or 0, "\t", string.format("%.0f", took),
-    "\t", string.format("%.0f", started - t0), "\n")
+  out:write(current, "\\t", status, "\\t", ok and 1 or 0, "\\t", string.format("%.0f", took),
+    "\\t", string.format("%.0f", started - t0), "\\n")
   pending = pending + 1
   if pending >= 500 then out:flush(); pending = 0 end
 end
