@@ -63,8 +63,7 @@ def stream_script(base: str, actions: list[str], pace_ms: float, exponential: bo
     of that mean) before each next one. The first request is not delayed because gunicorn's
     threaded worker gives a new connection a thread that waits up to 5 s for its request (then
     parks it): hundreds of connections opened and left silent stall every thread, which is not
-    what a browser or nginx in front does. Each record also carries its start (µs from the
-    script's start) so that the first seconds can be left out."""
+    what a browser or nginx in front does."""
     chosen, total = [], 0
     for name in actions:
         weight, _who, expect = load.MIX[name]
@@ -79,23 +78,10 @@ def stream_script(base: str, actions: list[str], pace_ms: float, exponential: bo
     return (
         script
         + f"""
-local t0 = now_us()
 local first = true
 function delay()
   if first then first = false; return 0 end
   return {wait}
-end
-function response(status, headers, body)
-  local took = now_us() - started
-  local ok = status == expect
-  if ok and status == 302 then
-    local location = headers["Location"] or ""
-    ok = not string.find(location, "connexion", 1, true)
-  end
-  out:write(current, "\\t", status, "\\t", ok and 1 or 0, "\\t", string.format("%.0f", took),
-    "\\t", string.format("%.0f", started - t0), "\\n")
-  pending = pending + 1
-  if pending >= 500 then out:flush(); pending = 0 end
 end
 """
     )

@@ -87,6 +87,7 @@ local function now_us()
   ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
   return tonumber(ts.tv_sec) * 1000000 + tonumber(ts.tv_nsec) / 1000
 end
+local T0 = now_us()  -- records carry their start from here (µs)
 
 %(data)s
 
@@ -185,7 +186,8 @@ function response(status, headers, body)
     local location = headers["Location"] or ""
     ok = not string.find(location, "connexion", 1, true)
   end
-  out:write(current, "\t", status, "\t", ok and 1 or 0, "\t", string.format("%%.0f", took), "\n")
+  out:write(current, "\t", status, "\t", ok and 1 or 0, "\t", string.format("%%.0f", took),
+    "\t", string.format("%%.0f", started - T0), "\n")
   pending = pending + 1
   if pending >= 500 then out:flush(); pending = 0 end
 end
@@ -512,7 +514,7 @@ def read_run(run_dir: Path) -> list[tuple[str, int, bool, float]]:
     records = []
     for log in run_dir.glob("t*.log"):
         for line in log.read_text().splitlines():
-            action, status, ok, micros = line.split("\t")
+            action, status, ok, micros = line.split("\t")[:4]
             records.append((action, int(status), ok == "1", int(micros) / 1000))
     shutil.rmtree(run_dir)
     return records

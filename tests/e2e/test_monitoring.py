@@ -4,8 +4,6 @@ incident. Pages pass axe-core."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -14,11 +12,10 @@ from playwright.sync_api import Page, expect
 from relais.accounts.choices import Role
 from relais.monitoring import services
 from relais.monitoring.models import Incident
-from relais.monitoring.prober import Prober
 from relais.tickets.models import Category, Ticket
 from tests.e2e.conftest import assert_accessible, log_in
 from tests.factories import PASSWORD, UserFactory
-from tests.monitoring.servers import TargetServer
+from tests.monitoring.servers import TargetServer, probe_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,22 +28,6 @@ def target() -> Iterator[TargetServer]:
     server = TargetServer().start()
     yield server
     server.stop()
-
-
-def probe_for(seconds: float) -> None:
-    prober = Prober()
-
-    async def go() -> None:
-        await prober.reload()
-        for spec in prober.specs.values():
-            spec.interval = 1
-        prober.heap = [(0.0, pk) for pk in prober.specs]
-        await prober.run(duration=seconds)
-
-    # Playwright's sync API owns this thread's event loop: the prober gets its own thread.
-    thread = threading.Thread(target=lambda: asyncio.run(go()))
-    thread.start()
-    thread.join()
 
 
 def test_status_page_and_banner_while_a_target_is_stopped(page: Page, target: TargetServer):  # type: ignore[no-untyped-def]

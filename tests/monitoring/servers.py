@@ -268,3 +268,20 @@ def run_in_thread(make_coroutine: Any) -> Any:
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+def probe_for(seconds: float) -> None:
+    """One prober (as `relais prober` runs it) for `seconds`: every check due at once, then
+    every second; in a thread of its own (see run_in_thread)."""
+    from relais.monitoring.prober import Prober
+
+    prober = Prober()
+
+    async def go() -> None:
+        await prober.reload()
+        for spec in prober.specs.values():
+            spec.interval = 1
+        prober.heap = [(0.0, pk) for pk in prober.specs]
+        await prober.run(duration=seconds)
+
+    run_in_thread(go)

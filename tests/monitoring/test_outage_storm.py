@@ -21,11 +21,10 @@ from relais.core.models import OutboxMessage
 from relais.monitoring import services
 from relais.monitoring.choices import AlertKind, ServiceState
 from relais.monitoring.models import Alert, Check, CheckResult, Incident, Service
-from relais.monitoring.prober import Prober
 from relais.tickets.models import Category, Ticket
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.monitoring.servers import run_in_thread
+from tests.monitoring.servers import probe_for
 
 SERVICES = 30
 CHECKS = 100
@@ -42,20 +41,6 @@ def closed_ports(count: int) -> list[int]:
     for sock in sockets:
         sock.close()
     return ports
-
-
-def probe_for(seconds: float) -> None:
-    """One prober process (as `relais prober` runs it), every check due now and every second."""
-    prober = Prober()
-
-    async def go() -> None:
-        await prober.reload()
-        for spec in prober.specs.values():
-            spec.interval = 1
-        prober.heap = [(0.0, pk) for pk in prober.specs]
-        await prober.run(duration=seconds)
-
-    run_in_thread(go)
 
 
 def desk_queries(client: Any, url: str) -> int:

@@ -15,7 +15,7 @@ from relais.monitoring.executors import CheckSpec
 from relais.monitoring.models import Alert, Check, CheckResult, Incident, Service
 from relais.monitoring.prober import Prober, parse_shard, phase
 from tests.monitoring.conftest import http_check
-from tests.monitoring.servers import BlackHole, TargetServer, run_in_thread
+from tests.monitoring.servers import BlackHole, TargetServer, probe_for, run_in_thread
 
 
 def test_each_check_is_owned_by_exactly_one_shard() -> None:
@@ -87,28 +87,16 @@ def test_restart_resumes_without_duplicate_incidents_or_alerts(
     check = http_check(admin_user, service, target_server.url("/ok"), failures_before_down=2)
     target_server.stopped.add("/ok")
 
-    def run_once(seconds: float) -> None:
-        prober = Prober()
-
-        async def go() -> None:
-            await prober.reload()
-            for spec in prober.specs.values():
-                spec.interval = 1
-            prober.heap = [(0.0, pk) for pk in prober.specs]
-            await prober.run(duration=seconds)
-
-        run_in_thread(go)
-
-    run_once(2.5)
+    probe_for(2.5)
     assert Service.objects.get(pk=service.pk).state == ServiceState.DOWN
     assert Incident.objects.count() == 1
     alerts = Alert.objects.count()
     # A new prober process (restart) keeps finding the target down.
-    run_once(2.5)
+    probe_for(2.5)
     assert Incident.objects.count() == 1
     assert Alert.objects.count() == alerts
     target_server.stopped.clear()
-    run_once(3.5)
+    probe_for(3.5)
     assert Check.objects.get(pk=check.pk).state == CheckState.UP
     assert Incident.objects.get().resolved_at is not None
 
