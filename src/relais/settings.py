@@ -643,6 +643,17 @@ if TICKET_RETENTION_YEARS and not 0 < TICKET_ARCHIVE_YEARS <= TICKET_RETENTION_Y
     raise ImproperlyConfigured(
         "RELAIS_TICKET_ARCHIVE_YEARS must be between 1 and RELAIS_TICKET_RETENTION_YEARS"
     )
+# Security log (audit entries) kept online this many months, then purged by a nightly job
+# after the backups have held them (0: never purged, kept online). The database refuses to
+# delete an entry younger than AUDIT_DELETE_FLOOR_MONTHS whatever asks (core migration 0012),
+# so a shorter setting is a configuration error.
+AUDIT_DELETE_FLOOR_MONTHS = 6
+AUDIT_RETENTION_MONTHS = env_int("RELAIS_AUDIT_RETENTION_MONTHS", 12)
+if AUDIT_RETENTION_MONTHS and AUDIT_RETENTION_MONTHS < AUDIT_DELETE_FLOOR_MONTHS:
+    raise ImproperlyConfigured(
+        "RELAIS_AUDIT_RETENTION_MONTHS must be 0 (never purged) or at least "
+        f"{AUDIT_DELETE_FLOOR_MONTHS}: the security log cannot be purged sooner"
+    )
 # CA bundle to verify IMAP servers with (default: the system's).
 MAIL_IMAP_CA_FILE = env_str("RELAIS_MAIL_IMAP_CA_FILE")
 MAIL_IMAP_TIMEOUT = env_int("RELAIS_MAIL_IMAP_TIMEOUT", 30)

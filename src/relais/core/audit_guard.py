@@ -1,6 +1,7 @@
-"""The database triggers that keep the audit log append-only (SECURITY.md H4): UPDATE and DELETE
-of a row are refused whatever the application does. PostgreSQL's trigger is created by
-migration 0003; SQLite's by 0009.
+"""The database triggers that keep the audit log append-only (SECURITY.md H4): UPDATE of a row
+is refused whatever the application does, and so is DELETE of a row less than six months old
+by the database's clock (older ones are the retention job's, H3). PostgreSQL's trigger is
+created by migration 0003; SQLite's by 0009; both given the six-month floor by 0012.
 
 TRUNCATE (PostgreSQL) is not a row operation and stays possible for the owner role (test
 tear-down, an archive job). SQLite has no TRUNCATE: its flush deletes rows, so
@@ -18,6 +19,7 @@ SQLITE_CREATE = [
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only (UPDATE refused)'); END""",
     """CREATE TRIGGER IF NOT EXISTS core_auditlogentry_no_delete
     BEFORE DELETE ON core_auditlogentry
+    WHEN OLD.created_at >= datetime('now', '-6 months')
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only (DELETE refused)'); END""",
 ]
 SQLITE_DROP = [

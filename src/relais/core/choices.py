@@ -45,3 +45,4 @@ class AuditAction(models.TextChoices):
     PERSONAL_DATA_EXPORT = "privacy.export", _("Personal data exported")
     PERSONAL_DATA_ERASE = "privacy.erase", _("Personal data erased (pseudonymised)")
     ADMIN_CHANGE = "admin.change", _("Changed in the administration")
+    AUDIT_PURGE = "audit.purge", _("Security log entries purged (retention)")

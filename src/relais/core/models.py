@@ -82,7 +82,11 @@ class AuditLogEntry(models.Model):
         verbose_name = _("audit log entry")
         verbose_name_plural = _("audit log entries")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["action", "-created_at"], name="audit_action_idx")]
+        indexes = [
+            models.Index(fields=["action", "-created_at"], name="audit_action_idx"),
+            # The retention job's range (core.services.audit_log_purge).
+            models.Index(fields=["created_at"], name="audit_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.actor_label}"

@@ -247,3 +247,37 @@ def idempotency_keys_purge(*, now: datetime | None = None) -> int:
     limit = (now or timezone.now()) - IDEMPOTENCY_KEEP
     deleted, _details = IdempotencyKey.objects.filter(created_at__lt=limit).delete()
     return deleted
+
+
+def audit_log_purge(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Delete the security log entries older than AUDIT_RETENTION_MONTHS (0: never), in
+    batches, each with its own `audit.purge` entry written in the same transaction (the
+    purge is itself a security event). Idempotent and resumable: a run that stops half way
+    leaves whole batches done, the next run does the rest.
+
+    The database refuses to delete an entry younger than six months whatever asks (core
+    migration 0012), so neither a wrong clock nor a wrong setting can erase recent tracks."""
+    from dateutil.relativedelta import relativedelta
+
+    months = settings.AUDIT_RETENTION_MONTHS
+    if months <= 0:
+        return 0
+    limit = (now or timezone.now()) - relativedelta(months=months)
+    done = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                AuditLogEntry.objects.filter(created_at__lt=limit)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not due:
+                return done
+            AuditLogEntry.objects.filter(pk__in=due).delete()
+            audit_record(
+                action=AuditAction.AUDIT_PURGE,
+                actor_label="system",
+                changes={"deleted": len(due), "older_than": limit.isoformat(), "months": months},
+            )
+        done += len(due)
+        faults.reached("audit.purge.batch")

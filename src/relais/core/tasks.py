@@ -26,3 +26,8 @@ def purge_personal_data_exports() -> None:
     from relais.core import privacy
 
     privacy.exports_purge()
+
+
+@db_periodic_task(crontab(hour="4", minute="53"))
+def purge_old_audit_entries() -> None:
+    services.audit_log_purge()
