@@ -5,7 +5,7 @@ drives what the organisation's peak looks like, all at once, for `--duration` se
 - `--users` people (300) signed in and working: each is one connection doing the people's
   part of the load mix (portal, tickets, search and suggestions for collaborators; queues,
   ticket pages and replies for agents), with a think time between requests drawn from an
-  exponential law of mean `--think` seconds (10 s: reading a page, typing);
+  exponential law of mean `--think` seconds (10 s: reading a page, typing), cut at 60 s;
 - a burst of `--creations` tickets per minute (50: Monday 9:00) through the portal form;
 - `--api-rate` API requests per second (10: integrations listing and reading tickets);
 - `--status-rate` anonymous requests per second on the public status page (200).
@@ -55,36 +55,55 @@ API = ["API list", "API retrieve"]
 CREATION = ["open a ticket (portal form)"]
 STATUS = ["public status page"]
 PAGES_P95_MS, STATUS_P95_MS = 500, 300
+# The longest think time drawn, below the server's keep-alive (75 s, `--keep-alive` in
+# deploy/relais-web.service and here). A connection must never sit idle past it inside wrk's
+# delay(): the server closes it, wrk reconnects and arms a second delay timer, and the
+# connection then sends a second request while the first is in flight — more load than asked
+# and answers counted against the wrong action (session 7's "errors" were this, against
+# gunicorn's 2 s default). Closing instead after each answer does not work either: wrk
+# reconnects at once and then thinks, and gunicorn's threaded worker lends each new, silent
+# connection a thread for up to 5 s.
+THINK_CAP_MS = 60_000
 
 
 def stream_script(base: str, actions: list[str], pace_ms: float, exponential: bool) -> str:
-    """`bench load`'s Lua script restricted to `actions` (their weights kept), paced: each
-    connection sends its first request at once, then waits `pace_ms` (or an exponential time
-    of that mean) before each next one. The first request is not delayed because gunicorn's
-    threaded worker gives a new connection a thread that waits up to 5 s for its request (then
-    parks it): hundreds of connections opened and left silent stall every thread, which is not
-    what a browser or nginx in front does."""
+    """`bench load`'s Lua script restricted to `actions` (their weights kept), paced. Each
+    connection sends its first request at once, then:
+    - people (`exponential`): think for an exponential time of mean `pace_ms` after each
+      answer (a closed loop, as a person reads before clicking);
+    - the other streams: send on a fixed schedule, one request every `pace_ms` from the first,
+      whatever the answers' times (catching up at once when behind), so that the stream offers
+      its rate (200 status-page requests a second are 200, not 200 minus the waiting).
+    The first request is not delayed because gunicorn's threaded worker gives a new connection
+    a thread that waits up to 5 s for its request (then parks it): hundreds of connections
+    opened and left silent stall every thread, which is not what a browser or nginx does."""
     chosen, total = [], 0
     for name in actions:
         weight, _who, expect = load.MIX[name]
         total += weight
         chosen.append([name, total, expect])
     script = load.replace_data(base, {"ACTIONS": chosen, "TOTAL": total})
-    wait = (
-        f"math.floor(-math.log(1 - math.random()) * {pace_ms:.0f})"
-        if exponential
-        else f"{pace_ms:.0f}"
-    )
-    return (
-        script
-        + f"""
+    if exponential:
+        pacing = f"""
 local first = true
 function delay()
   if first then first = false; return 0 end
-  return {wait}
+  return math.min({THINK_CAP_MS}, math.floor(-math.log(1 - math.random()) * {pace_ms:.0f}))
 end
 """
-    )
+    else:
+        pacing = f"""
+local next_at = nil
+function delay()
+  local now = now_us() / 1000
+  if next_at == nil then next_at = now + {pace_ms:.3f}; return 0 end
+  local wait = next_at - now
+  next_at = next_at + {pace_ms:.3f}
+  if wait < 0 then return 0 end
+  return math.floor(wait)
+end
+"""
+    return script + pacing
 
 
 def read_after(run_dir: Path, settle_s: float) -> list[tuple[str, int, bool, float]]:
@@ -138,6 +157,9 @@ def main(argv: list[str]) -> int:
         "--settle", type=int, default=20, help="seconds left out at the start of the run"
     )
     parser.add_argument("--collaborators", type=int, default=400, help="signed-in requesters")
+    parser.add_argument(
+        "--web-workers", type=int, default=4, help="gunicorn processes (deploy: 2 × cores)"
+    )
     parser.add_argument("--redis-db", type=int, default=9, help="flushed before the run")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
@@ -173,7 +195,13 @@ def main(argv: list[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="relais-capacity-"))
     port = free_port()
     load_before = Path("/proc/loadavg").read_text().split()[:3]
-    processes = load.start_system(env, "postgres", port)
+    # No worker recycling (`--max-requests`) during the run: a recycled worker drops the
+    # connections it keeps, and wrk (unlike a browser or nginx) reconnects at once and stays
+    # silent for the think time, which gunicorn's threaded worker pays with a thread held for
+    # up to 5 s (see THINK_CAP_MS).
+    processes = load.start_system(
+        env, "postgres", port, web_workers=args.web_workers, max_requests=0
+    )
     database_name = env["DATABASE_URL"].rsplit("/", 1)[1]
     report: dict[str, Any] = {}
     seen: list[int] = []
@@ -251,8 +279,8 @@ def main(argv: list[str]) -> int:
         "",
         f"Pages p95 < {PAGES_P95_MS} ms: {'yes' if pages_ok else 'NO'}; status page p95 < "
         f"{STATUS_P95_MS} ms: {'yes' if status_ok else 'NO'}; errors: {errors}; database "
-        f"connections: at most {max(seen, default=0)} (2 web processes × (4 threads + 2 search) "
-        "+ worker + prober).",
+        f"connections: at most {max(seen, default=0)} ({args.web_workers} web processes × (4 "
+        "threads + 2 search) + worker + prober).",
     ]
     table = "\n".join(lines)
     print(table)

@@ -389,7 +389,13 @@ def replace_data(script: str, values: dict[str, Any]) -> str:
 # --- The system under test ---------------------------------------------------------------------
 
 
-def start_system(env: dict[str, str], database: str, port: int) -> list[subprocess.Popen[bytes]]:
+def start_system(
+    env: dict[str, str],
+    database: str,
+    port: int,
+    web_workers: int = 2,
+    max_requests: int = 5000,
+) -> list[subprocess.Popen[bytes]]:
     log = open(Path(env["RELAIS_DATA_DIR"]) / "system.log", "ab")  # noqa: SIM115
     metrics = Path(env["RELAIS_DATA_DIR"]) / "prometheus"
     shutil.rmtree(metrics, ignore_errors=True)
@@ -400,13 +406,14 @@ def start_system(env: dict[str, str], database: str, port: int) -> list[subproce
         # The embedded mode itself: web (2 gunicorn workers × 4 threads), worker and prober.
         commands = [[python, "-m", "relais", "run", "--bind", f"127.0.0.1:{port}", "--no-demo"]]
     else:
-        # As deploy/relais-web.service runs it, with 2 processes; a worker and a prober.
+        # As deploy/relais-web.service runs it (2 processes unless asked); a worker, a prober.
         commands = [
             [
                 python, "-m", "gunicorn", "relais.wsgi:application",
-                "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-                "--worker-class", "gthread", "--max-requests", "5000",
+                "--bind", f"127.0.0.1:{port}", "--workers", str(web_workers), "--threads", "4",
+                "--worker-class", "gthread", "--max-requests", str(max_requests),
                 "--max-requests-jitter", "500", "--timeout", "30", "--graceful-timeout", "20",
+                "--keep-alive", "75",
             ],
             [python, "-m", "relais", "worker"],
             [python, "-m", "relais", "prober", "--demo-targets"],
