@@ -155,16 +155,24 @@ def media_files() -> set[Path]:
 INTERNAL = {"internal", "is_internal"}
 
 
-def archived_ticket() -> Ticket:
-    """A closed, archived ticket of a person of its own: outside every role's scope (SECURITY.md
-    H3). Not the route world's ticket, which the sweeps write to."""
+def hidden_world() -> Ticket:
+    """Objects outside the callers' policy scopes, for (b) to name: a closed, archived ticket
+    (outside every role's scope, SECURITY.md H3; not the route world's ticket, which the
+    sweeps write to), a stranger's laptop (hidden from requesters), and a question hidden by
+    moderation with an answer and a comment of strangers (hidden from non-moderators).
+    Returns the archived ticket."""
+    from relais.assets import services as assets
+    from relais.assets.models import AssetModel
+    from relais.community import services as community
+    from relais.community.models import Member, Question
     from relais.tickets.choices import Level
     from relais.tickets.models import Category
     from relais.tickets.services import TicketDraft, ticket_open
 
+    stranger, neighbour = UserFactory(role=Role.COLLABORATOR), UserFactory(role=Role.COLLABORATOR)
     category = Category.objects.filter(is_active=True, parent__isnull=False).order_by("pk")[0]
     ticket = ticket_open(
-        actor=UserFactory(role=Role.COLLABORATOR),
+        actor=stranger,
         draft=TicketDraft(
             category=category,
             title="Ancienne demande",
@@ -177,6 +185,28 @@ def archived_ticket() -> Ticket:
     Ticket.objects.filter(pk=ticket.pk).update(
         status=TicketStatus.CLOSED, closed_at=now, archived_at=now
     )
+
+    keeper = UserFactory(role=Role.AGENT)
+    laptop = assets.asset_create(
+        actor=keeper,
+        data=assets.AssetData(
+            model=AssetModel.objects.order_by("pk")[0], tag="PC-9001", serial_number="S9001"
+        ),
+    )
+    assets.asset_move(actor=keeper, asset=laptop, state="prepared")
+    assets.asset_move(actor=keeper, asset=laptop, state="assigned", holder=stranger)
+
+    for member in (stranger, neighbour):
+        community.member_join(user=member)
+    Member.objects.filter(pk__in=[stranger.pk, neighbour.pk]).update(
+        joined_at=now - timedelta(days=365)
+    )
+    question = community.question_ask(
+        author=stranger, title="Imprimante du 3e", body="Elle ne répond plus.", tags=["impression"]
+    )
+    answer = community.answer_post(question=question, author=neighbour, body="Redémarrez-la.")
+    community.comment_post(actor=neighbour, answer=answer, body="Chez moi aussi.")
+    Question.objects.filter(pk=question.pk).update(is_hidden=True)
     return ticket
 
 
@@ -355,7 +385,7 @@ def test_write_operations_ignore_privileged_fields_and_check_every_reference(set
     people, params = route_world.build(settings)
     victim = UserFactory(role=Role.COLLABORATOR, display_name="Victime")
     victim_team = TeamFactory(name="Équipe témoin")
-    archived_ticket()
+    hidden_world()
     operations = write_operations()
     flags, closed = _flags(), _closed()
     to_user, to_team = _referring_columns(User), _referring_columns(Team)

@@ -69,7 +69,7 @@ from tests.security.test_mass_assignment import (
     _privileged,
     _references_to,
     _referring_columns,
-    archived_ticket,
+    hidden_world,
     media_files,
     sweep_roles,
 )
@@ -546,7 +546,7 @@ def setup_world(settings: Any) -> tuple[dict[str, User], dict[str, Any], User, T
     people, params = route_world.build(settings)
     victim = UserFactory(role=Role.COLLABORATOR, display_name="Victime")
     victim_team = TeamFactory(name="Équipe témoin")
-    archived_ticket()
+    hidden_world()
     return people, params, victim, victim_team
 
 
