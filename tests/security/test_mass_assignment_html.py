@@ -557,7 +557,7 @@ def test_html_forms_ignore_privileged_fields_and_check_every_reference(settings)
     flags, closed = _flags(), _closed()
     to_user, to_team = _referring_columns(User), _referring_columns(Team)
     failures: list[str] = []
-    counts: dict[str, tuple[int, int, int]] = {}
+    counts: dict[str, tuple[int, ...]] = {}
     reached: set[str] = set()
 
     roles = sweep_roles()
@@ -567,7 +567,7 @@ def test_html_forms_ignore_privileged_fields_and_check_every_reference(settings)
         client.get("/")  # the session's clocks and the CSRF cookie
         forms = distinct(crawl(client, user, params))
         internal = _internal()
-        applied = tampered = 0
+        applied = tampered = decisive = uploads = 0
         for form in forms:
             name = form.route_name
             reached.add(name)
@@ -577,12 +577,18 @@ def test_html_forms_ignore_privileged_fields_and_check_every_reference(settings)
             # (a) privileged fields the form does not declare
             extra = {k: [v] for k, v in extra_fields.items() if k not in declared}
             where = f"POST {form.action} ({name}) as {role}"
+            stored = media_files()
+            accepted = False
             with isolated(client) as recorder:
                 response = client.post(form.action, {**_fresh(body), **extra})
                 if response.status_code >= 500 or response.status_code == 429:
                     failures.append(f"{where}: {response.status_code}")
                 elif not refused(response):
                     applied += 1
+                    accepted = True
+                    # The upload path ran: the form's files were stored.
+                    if any(c.kind == "file" for c in form.controls) and media_files() - stored:
+                        uploads += 1
                     written = set(recorder.tables)
                     if _references_to(victim, written, to_user) or _references_to(
                         victim_team, written, to_team
@@ -606,6 +612,7 @@ def test_html_forms_ignore_privileged_fields_and_check_every_reference(settings)
                 values = value if isinstance(value, list) else [value]
                 where = f"POST {form.action} ({name}) {field_name}={values} (hidden) as {role}"
                 tampered += 1
+                decisive += accepted  # the same form without the tampering goes through
                 before_files = media_files()
                 before = _state_of(reference.model, values) if reference.ignored else None
                 action, data = form.action, {**_fresh(body), field_name: values}
@@ -634,14 +641,15 @@ def test_html_forms_ignore_privileged_fields_and_check_every_reference(settings)
                             failures.append(f"{where}: wrote {sorted(written)}")
                 if not reference.ignored and media_files() - before_files:
                     failures.append(f"{where}: left a file in the media directory")
-        counts[role] = (len(forms), applied, tampered)
+        counts[role] = (len(forms), applied, tampered, decisive, uploads)
 
     seconds = time.monotonic() - started
     print(
         f"A5 HTML sweep ({connection.vendor}, {seconds:.0f} s): "
         + ", ".join(
-            f"{role}: {n} forms, {a} posts applied, {t} tampered references"
-            for role, (n, a, t) in counts.items()
+            f"{role}: {n} forms, {a} posts applied ({u} with files stored), {t} tampered "
+            f"references ({d} in forms that go through untampered)"
+            for role, (n, a, t, d, u) in counts.items()
         )
     )
     names = html_routes()
@@ -650,9 +658,10 @@ def test_html_forms_ignore_privileged_fields_and_check_every_reference(settings)
     print("not reached: " + " ".join(sorted(posts - reached)))
     assert not failures, "\n".join(failures)
     # The sweep means something: for every role, forms were posted and accepted with the extra
-    # fields ignored, and references tampered with.
-    for role, (n, a, t) in counts.items():
-        assert n >= 10 and a >= 5 and t >= 3, (role, n, a, t)
+    # fields ignored (uploads among them), and references tampered with in forms that go
+    # through otherwise.
+    for role, (n, a, t, d, u) in counts.items():
+        assert n >= 25 and a >= 20 and t >= 10 and d >= 8 and u >= 1, (role, n, a, t, d, u)
 
 
 def _state_of(model: type[Model], pks: list[Any]) -> tuple[Any, ...]:
