@@ -56,6 +56,7 @@ from relais.community.models import Answer, Comment, Notification, Question
 from relais.community.permissions import community_policy
 from relais.kb.models import Article
 from relais.monitoring.models import AllowListEntry, OnCallOverride, OnCallRota, Service
+from relais.tickets.choices import TicketStatus
 from relais.tickets.models import Category, Ticket
 from tests import route_world
 from tests.factories import TeamFactory, UserFactory
@@ -477,10 +478,15 @@ def _get_forms(client: Client, page: str) -> list[HtmlForm]:
     return forms_of(page, response.content.decode())
 
 
-def crawl(client: Client, user: User, params: dict[str, Any]) -> list[HtmlForm]:
-    """Every form posting to an HTML route, found on the GET pages of the registry."""
+def crawl(
+    client: Client, user: User, params: dict[str, Any], extra_pages: list[str]
+) -> list[HtmlForm]:
+    """Every form posting to an HTML route, found on the GET pages of the registry (and on
+    `extra_pages`)."""
     names = html_routes()
     found: list[HtmlForm] = []
+    for page in extra_pages:
+        found += [f for f in _get_forms(client, page) if f.method == "post"]
     for route, spec in REGISTRY["html"].items():
         if "GET" not in spec:
             continue
@@ -542,17 +548,61 @@ def privileged(victim: User, team: Team) -> dict[str, Any]:
     return {k: str(v) for k, v in fields.items()}
 
 
-def setup_world(settings: Any) -> tuple[dict[str, User], dict[str, Any], User, Team]:
+@dataclass
+class World:
+    people: dict[str, User]
+    params: dict[str, Any]
+    victim: User
+    victim_team: Team
+    # Pages outside the registry's GET routes' objects, whose forms the crawl reads too.
+    extra_pages: list[str]
+
+
+def setup_world(settings: Any) -> World:
+    """The route world, the victim, the hidden objects, and the states that show the forms
+    the route world's objects do not: a resolved ticket (close, reopen, rate, to an article),
+    the lent headset's page (its return), each person's API token (its revocation)."""
+    from relais.accounts.services import token_create
+    from relais.tickets.choices import Level
+    from relais.tickets.services import TicketDraft, ticket_open, ticket_update
+
     people, params = route_world.build(settings)
     victim = UserFactory(role=Role.COLLABORATOR, display_name="Victime")
     victim_team = TeamFactory(name="Équipe témoin")
     hidden_world()
-    return people, params, victim, victim_team
+    collaborator, agent = people[Role.COLLABORATOR], people[Role.AGENT]
+    world_ticket = Ticket.objects.get(reference=params["*"]["reference"])
+    resolved = ticket_open(
+        actor=collaborator,
+        draft=TicketDraft(
+            category=world_ticket.category,
+            title="Messagerie inaccessible",
+            description="Depuis la mise à jour.",
+            impact=Level.LOW,
+            urgency=Level.LOW,
+        ),
+    )
+    ticket_update(
+        ticket=resolved,
+        actor=agent,
+        changes={"status": TicketStatus.RESOLVED, "resolution": "Cache vidé."},
+        expected_version=None,
+    )
+    for person in people.values():
+        token_create(user=person, name="Balayage A5")
+    extra_pages = [f"/demandes/{resolved.reference}/", f"/parc/{params['assets:lend']['pk']}/"]
+    return World(people, params, victim, victim_team, extra_pages)
 
 
 def test_html_forms_ignore_privileged_fields_and_check_every_reference(settings):  # type: ignore[no-untyped-def]
     started = time.monotonic()
-    people, params, victim, victim_team = setup_world(settings)
+    world = setup_world(settings)
+    people, params, victim, victim_team = (
+        world.people,
+        world.params,
+        world.victim,
+        world.victim_team,
+    )
     extra_fields = privileged(victim, victim_team)
     flags, closed = _flags(), _closed()
     to_user, to_team = _referring_columns(User), _referring_columns(Team)
@@ -565,7 +615,7 @@ def test_html_forms_ignore_privileged_fields_and_check_every_reference(settings)
         user = people[role]
         client = signed_in(user, csrf=True)
         client.get("/")  # the session's clocks and the CSRF cookie
-        forms = distinct(crawl(client, user, params))
+        forms = distinct(crawl(client, user, params, world.extra_pages))
         internal = _internal()
         applied = tampered = decisive = uploads = 0
         for form in forms:
@@ -692,13 +742,14 @@ def id_valued(form: HtmlForm) -> set[str]:
 
 def test_the_reference_table_covers_every_id_field_of_the_forms(settings):  # type: ignore[no-untyped-def]
     """A form field that names another object must say how (b) tampers with it."""
-    people, params, _victim, _team = setup_world(settings)
+    world = setup_world(settings)
+    people, params = world.people, world.params
     uncovered: dict[str, set[str]] = {}
     seen = 0
     for role in sweep_roles():
         client = signed_in(people[role], csrf=True)
         client.get("/")
-        for form in crawl(client, people[role], params):
+        for form in crawl(client, people[role], params, world.extra_pages):
             seen += 1
             for name in id_valued(form) - NOT_REFERENCES:
                 if reference_of(form.route_name, name) is None:
