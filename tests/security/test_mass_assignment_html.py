@@ -56,6 +56,7 @@ from relais.community.models import Answer, Comment, Notification, Question
 from relais.community.permissions import community_policy
 from relais.kb.models import Article
 from relais.monitoring.models import AllowListEntry, OnCallOverride, OnCallRota, Service
+from relais.tickets import permissions as ticket_permissions
 from relais.tickets.choices import TicketStatus
 from relais.tickets.models import Category, Ticket
 from tests import route_world
@@ -291,6 +292,9 @@ def plausible_body(form: HtmlForm, user: User) -> dict[str, list[Any]]:
             values.extend(chosen)
         elif control.kind == "file":
             values.extend(_files(control))
+        elif not control.value and control.kind == "text" and _names_a_ticket(form, control):
+            # A ticket typed by reference (link, merge, incident): another ticket the caller sees.
+            values.append(_another_ticket(user, form))
         elif control.value or not (control.required or control.kind == "textarea"):
             values.append(control.value)
         else:
@@ -299,6 +303,20 @@ def plausible_body(form: HtmlForm, user: User) -> dict[str, list[Any]]:
         checked = [c.value for c in group if c.checked] or [group[0].value]
         body[name] = checked[:1]
     return {name: values for name, values in body.items() if values}
+
+
+def _names_a_ticket(form: HtmlForm, control: Control) -> bool:
+    reference = reference_of(form.route_name, control.name)
+    return reference is not None and reference.model is Ticket
+
+
+def _another_ticket(user: User, form: HtmlForm) -> str:
+    """The reference of a ticket the caller sees, other than the one the form is about."""
+    visible = ticket_permissions.tickets.scope(user).exclude(status=TicketStatus.CLOSED)
+    for reference in visible.order_by("pk").values_list("reference", flat=True):
+        if reference not in form.action:
+            return str(reference)
+    return TEXT
 
 
 def _fresh(body: dict[str, list[Any]]) -> dict[str, list[Any]]:
