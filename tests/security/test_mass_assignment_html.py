@@ -170,7 +170,7 @@ class FormParser(HTMLParser):
         if self._form is None:
             return
         name = a.get("name", "")
-        common = {"required": "required" in a, "multiple": "multiple" in a}
+        required, multiple = "required" in a, "multiple" in a
         if tag == "input" and name:
             kind = a.get("type", "text").lower()
             if kind in ("image", "reset", "button"):
@@ -185,13 +185,14 @@ class FormParser(HTMLParser):
                     accept=a.get("accept", ""),
                     maxlength=int(maxlength) if maxlength.isdigit() else 0,
                     minimum=a.get("min", ""),
-                    **common,
+                    required=required,
+                    multiple=multiple,
                 )
             )
         elif tag == "button" and name and a.get("type", "submit").lower() == "submit":
             self._form.controls.append(Control(name=name, kind="submit", value=a.get("value", "")))
         elif tag == "select" and name:
-            self._select = Control(name=name, kind="select", **common)
+            self._select = Control(name=name, kind="select", required=required, multiple=multiple)
             self._form.controls.append(self._select)
         elif tag == "option" and self._select is not None:
             if "value" in a:
@@ -200,7 +201,7 @@ class FormParser(HTMLParser):
                 self._text = Control(name="", kind="option", checked="selected" in a)
                 self._buffer = []
         elif tag == "textarea" and name:
-            self._text = Control(name=name, kind="textarea", **common)
+            self._text = Control(name=name, kind="textarea", required=required)
             self._form.controls.append(self._text)
             self._buffer = []
 
@@ -321,15 +322,15 @@ def _another_ticket(user: User, form: HtmlForm) -> str:
 
 def _fresh(body: dict[str, list[Any]]) -> dict[str, list[Any]]:
     """The body with new file objects (a post reads them to the end)."""
-    return {
-        name: [
-            SimpleUploadedFile(v.name, PNG if v.name.endswith(".png") else TXT, v.content_type)
-            if isinstance(v, SimpleUploadedFile)
-            else v
-            for v in values
-        ]
-        for name, values in body.items()
-    }
+
+    def again(value: Any) -> Any:
+        if not isinstance(value, SimpleUploadedFile):
+            return value
+        name = value.name or "journal-a5.txt"
+        content = PNG if name.endswith(".png") else TXT
+        return SimpleUploadedFile(name, content, value.content_type or "text/plain")
+
+    return {name: [again(v) for v in values] for name, values in body.items()}
 
 
 # --- What a form may refer to, and what the caller may not see ---------------------------------
@@ -376,7 +377,7 @@ class Reference:
 
 
 def _ref(key: str) -> Callable[[User], Any]:
-    return REFERENCES[key]  # type: ignore[no-any-return]
+    return REFERENCES[key]
 
 
 # Form field name → the kind of object it names, and one the caller cannot see. A name that
