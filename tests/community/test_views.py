@@ -459,6 +459,20 @@ def test_a_vote_on_an_answer_of_another_question_is_a_404(asker, helper):
     assert not Vote.objects.exists()
 
 
+def test_a_vote_target_that_is_not_an_answer_id_is_a_404(asker, helper):
+    # Found by the A5 HTML sweep (tests/security/test_mass_assignment_html.py): a forged
+    # `target` that is neither "question" nor digits was a 500 (the lookup raised first).
+    question = ask(asker)
+    reply(question, helper)
+    url = reverse("community:vote", args=[question.pk])
+    client = client_for(asker)
+    client.raise_request_exception = False
+    for target in ("INC-2026-000003", "1;2", "-1", " 1"):
+        response = client.post(url, {"target": target, "value": "1"})
+        assert response.status_code == 404, target
+    assert not Vote.objects.exists()
+
+
 def test_the_asker_accepts_and_withdraws(asker, helper):
     question = ask(asker)
     answer = reply(question, helper)

@@ -1,6 +1,8 @@
 """A5, mass assignment and relation tampering, swept from the OpenAPI schema
 (/api/v1/openapi.json) on the route inventory's world (tests/route_world.py): every write
-operation (POST, PUT, PATCH with a JSON body), as every role.
+operation (POST, PUT, PATCH with a JSON or a multipart body), as every role. A multipart
+operation (a file upload) gets a small real PNG and a .txt in each file field of its schema,
+its other fields as form data, so that the upload path runs.
 
 (a) A plausible body plus the privileged fields the operation does not declare (role,
     is_staff, is_superuser, reads_archive, requester_id, author_id, owner_id, team_id,
@@ -23,13 +25,17 @@ import functools
 import os
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.apps import apps
+from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.models import ForeignKey, Model
 from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.utils import timezone
 
 from relais.accounts import permissions as account_permissions
@@ -78,8 +84,12 @@ def _resolve(node: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]
     return node
 
 
-def write_operations() -> list[tuple[str, str, dict[str, Any]]]:
-    """(method, path, body schema) of every write operation with a JSON body."""
+JSON, MULTIPART = "application/json", "multipart/form-data"
+
+
+def write_operations() -> list[tuple[str, str, dict[str, Any], str]]:
+    """(method, path, body schema, content type) of every write operation: a JSON body, a
+    multipart form (file uploads), or none."""
     paths, components = _schema()
     found = []
     for path, operations in paths.items():
@@ -87,12 +97,117 @@ def write_operations() -> list[tuple[str, str, dict[str, Any]]]:
             if method not in WRITE_METHODS:
                 continue
             content = operation.get("requestBody", {}).get("content", {})
-            if "application/json" in content:
-                body = _resolve(content["application/json"]["schema"], components)
+            kind = next((k for k in (JSON, MULTIPART) if k in content), JSON)
+            if kind in content:
+                body = _resolve(content[kind]["schema"], components)
             else:
-                body = {"type": "object", "properties": {}}  # no body, or a file upload form
-            found.append((method.upper(), path, body))
+                body = {"type": "object", "properties": {}}  # no body
+            found.append((method.upper(), path, body, kind))
     return found
+
+
+def file_fields(body: dict[str, Any]) -> set[str]:
+    """The fields of a multipart schema that carry files (format binary, or arrays of them)."""
+    _paths, components = _schema()
+    found = set()
+    for name, node in body.get("properties", {}).items():
+        node = _resolve(node, components)
+        if node.get("type") == "array":
+            node = _resolve(node.get("items", {}), components)
+        if node.get("format") == "binary":
+            found.add(name)
+    return found
+
+
+def send(client: Client, method: str, url: str, data: dict[str, Any], kind: str) -> Any:
+    """The request, with a JSON body or as a multipart form whose file fields (`data`'s
+    values that are files) carry real files."""
+    if kind != MULTIPART:
+        return client.generic(method, url, data=_dumps(data), content_type=JSON)
+    form: dict[str, Any] = {}
+    for name, value in data.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, dict):
+            value = _dumps(value)
+        form[name] = value
+    return client.generic(
+        method, url, data=encode_multipart(BOUNDARY, form), content_type=MULTIPART_CONTENT
+    )
+
+
+def upload_files() -> list[SimpleUploadedFile]:
+    """A small real PNG and a text file, new for each request (a request reads them)."""
+    return [
+        SimpleUploadedFile("capture-a5.png", route_world.PNG, "image/png"),
+        SimpleUploadedFile("journal-a5.txt", b"Journal de connexion VPN\n", "text/plain"),
+    ]
+
+
+def media_files() -> set[Path]:
+    """The files stored under MEDIA_ROOT (each test has its own directory)."""
+    root = Path(django_settings.MEDIA_ROOT)
+    return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+INTERNAL = {"internal", "is_internal"}
+
+
+def hidden_world() -> Ticket:
+    """Objects outside the callers' policy scopes, for (b) to name: a closed, archived ticket
+    (outside every role's scope, SECURITY.md H3; not the route world's ticket, which the
+    sweeps write to), a stranger's laptop (hidden from requesters), and a question hidden by
+    moderation with an answer and a comment of strangers (hidden from non-moderators).
+    Returns the archived ticket."""
+    from relais.assets import services as assets
+    from relais.assets.models import AssetModel
+    from relais.community import services as community
+    from relais.community.models import Member, Question
+    from relais.tickets.choices import Level
+    from relais.tickets.models import Category
+    from relais.tickets.services import TicketDraft, ticket_open
+
+    stranger, neighbour = UserFactory(role=Role.COLLABORATOR), UserFactory(role=Role.COLLABORATOR)
+    category = Category.objects.filter(is_active=True, parent__isnull=False).order_by("pk")[0]
+    ticket = ticket_open(
+        actor=stranger,
+        draft=TicketDraft(
+            category=category,
+            title="Ancienne demande",
+            description="Archivée depuis longtemps.",
+            impact=Level.LOW,
+            urgency=Level.LOW,
+        ),
+    )
+    now = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status=TicketStatus.CLOSED, closed_at=now, archived_at=now
+    )
+
+    keeper = UserFactory(role=Role.AGENT)
+    laptop = assets.asset_create(
+        actor=keeper,
+        data=assets.AssetData(
+            model=AssetModel.objects.order_by("pk")[0], tag="PC-9001", serial_number="S9001"
+        ),
+    )
+    assets.asset_move(actor=keeper, asset=laptop, state="prepared")
+    assets.asset_move(actor=keeper, asset=laptop, state="assigned", holder=stranger)
+
+    for member in (stranger, neighbour):
+        community.member_join(user=member)
+    Member.objects.filter(pk__in=[stranger.pk, neighbour.pk]).update(
+        joined_at=now - timedelta(days=365)
+    )
+    question = community.question_ask(
+        author=stranger, title="Imprimante du 3e", body="Elle ne répond plus.", tags=["impression"]
+    )
+    answer = community.answer_post(question=question, author=neighbour, body="Redémarrez-la.")
+    community.comment_post(actor=neighbour, answer=answer, body="Chez moi aussi.")
+    Question.objects.filter(pk=question.pk).update(is_hidden=True)
+    return ticket
 
 
 # --- A plausible body ----------------------------------------------------------------------------
@@ -270,16 +385,12 @@ def test_write_operations_ignore_privileged_fields_and_check_every_reference(set
     people, params = route_world.build(settings)
     victim = UserFactory(role=Role.COLLABORATOR, display_name="Victime")
     victim_team = TeamFactory(name="Équipe témoin")
-    archived = Ticket.objects.exclude(status=TicketStatus.CLOSED).order_by("pk").first()
-    assert archived is not None
-    Ticket.objects.filter(pk=archived.pk).update(
-        status=TicketStatus.CLOSED, closed_at=timezone.now(), archived_at=timezone.now()
-    )
+    hidden_world()
     operations = write_operations()
     flags, closed = _flags(), _closed()
     to_user, to_team = _referring_columns(User), _referring_columns(Team)
     failures: list[str] = []
-    applied = refused_refs = 0
+    applied = refused_refs = uploads = internal_tries = 0
 
     roles = sweep_roles()
     for role in roles:
@@ -288,23 +399,26 @@ def test_write_operations_ignore_privileged_fields_and_check_every_reference(set
         client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", raise_request_exception=False)
         visible = _visible_refs(user)
         internal = _internal()
-        for method, path, body in operations:
+        for method, path, body, kind in operations:
             if path.endswith("/probers/results"):
                 continue  # a remote prober's token only (tests/monitoring)
             url = concrete(path, path, params, user)
             declared = set(body.get("properties", {}))
             refs = visible
             base = plausible_body(body, refs)
+            files = file_fields(body)
+
+            def with_files(data: dict[str, Any], files: set[str] = files) -> dict[str, Any]:
+                return {**data, **{name: upload_files() for name in files}}
 
             # (a) privileged fields the operation does not declare
             extra = {k: v for k, v in _privileged(victim, victim_team).items() if k not in declared}
+            stored = media_files()
             sid = transaction.savepoint()
             recorder = WriteRecorder()
             try:
                 with connection.execute_wrapper(recorder):
-                    response = client.generic(
-                        method, url, data=_dumps({**base, **extra}), content_type="application/json"
-                    )
+                    response = send(client, method, url, with_files({**base, **extra}), kind)
                 written = set(recorder.tables)
                 status = response.status_code
                 where = f"{method} {path} as {role}"
@@ -315,6 +429,8 @@ def test_write_operations_ignore_privileged_fields_and_check_every_reference(set
                         failures.append(f"{where}: {status} without a JSON error")
                 else:
                     applied += 1
+                    # The upload path ran: the files were stored.
+                    uploads += bool(files) and len(media_files() - stored) >= 2
                     if _references_to(victim, written, to_user) or _references_to(
                         victim_team, written, to_team
                     ):
@@ -328,6 +444,22 @@ def test_write_operations_ignore_privileged_fields_and_check_every_reference(set
             finally:
                 transaction.savepoint_rollback(sid)
 
+            # (a') a requester's declared `internal`, set: refused, or nothing internal written
+            if role == Role.COLLABORATOR and declared & INTERNAL:
+                sid = transaction.savepoint()
+                try:
+                    flagged = {**base, **dict.fromkeys(declared & INTERNAL, True)}
+                    response = send(client, method, url, with_files(flagged), kind)
+                    status = response.status_code
+                    where = f"{method} {path} internal=true as {role}"
+                    if status >= 500:
+                        failures.append(f"{where}: {status}")
+                    if not 400 <= status < 500 and _internal() != internal:
+                        failures.append(f"{where}: an internal message or file was written")
+                finally:
+                    transaction.savepoint_rollback(sid)
+                internal_tries += 1
+
             # (b) every declared reference, to an object the caller cannot see
             for field in sorted(declared & set(REFERENCES)):
                 recorder = WriteRecorder()
@@ -335,9 +467,7 @@ def test_write_operations_ignore_privileged_fields_and_check_every_reference(set
                 try:
                     tampered = {**base, field: REFERENCES[field](user)}
                     with connection.execute_wrapper(recorder):
-                        response = client.generic(
-                            method, url, data=_dumps(tampered), content_type="application/json"
-                        )
+                        response = send(client, method, url, with_files(tampered), kind)
                 finally:
                     transaction.savepoint_rollback(sid)
                 where = f"{method} {path} {field}=<hidden> as {role}"
@@ -348,12 +478,18 @@ def test_write_operations_ignore_privileged_fields_and_check_every_reference(set
                 if written:
                     failures.append(f"{where}: wrote {sorted(written)}")
 
-    print(f"A5 sweep: {applied} writes applied, {refused_refs} tampered references")
+    print(
+        f"A5 sweep: {applied} writes applied ({uploads} uploads with files), "
+        f"{refused_refs} tampered references, {internal_tries} requester posts marked internal"
+    )
     assert not failures, "\n".join(failures)
     # The sweep means something: many writes went through with the extra fields ignored,
     # and every reference field of every operation was tampered with as each role.
     assert applied >= 10 * len(roles), applied
     assert refused_refs >= 20 * len(roles), refused_refs
+    # The file uploads ran, with real files, as every role.
+    assert uploads >= len(roles), uploads
+    assert internal_tries >= 1 or Role.COLLABORATOR not in roles, internal_tries
 
 
 def _dumps(data: dict[str, Any]) -> str:
@@ -368,7 +504,7 @@ def test_the_reference_table_covers_every_id_field_of_the_schema():
     undeclared = sorted(
         {
             name
-            for _method, _path, body in write_operations()
+            for _method, _path, body, _kind in write_operations()
             for name in body.get("properties", {})
             if ids.search(name) and name not in REFERENCES
         }

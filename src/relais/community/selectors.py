@@ -101,9 +101,11 @@ def question_detail(viewer: Any, pk: Any) -> Question:
 
 
 def answer_get(viewer: Any, pk: Any) -> Answer:
-    """An answer the viewer may see (404 otherwise), with its question."""
-    answer = community_policy.answers_scope(viewer).select_related("question").filter(pk=pk)
-    found = answer.first() if str(pk).isdigit() else None
+    """An answer the viewer may see (404 otherwise), with its question. `pk` may come from a
+    form field: anything but digits is a 404 too (filtering on it would raise first)."""
+    if not str(pk).isdigit():
+        raise Http404
+    found = community_policy.answers_scope(viewer).select_related("question").filter(pk=pk).first()
     if found is None:
         raise Http404
     return found
