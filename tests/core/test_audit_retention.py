@@ -4,6 +4,8 @@ application's clock, settings or code say (H4: the database refuses)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.db import DatabaseError, connection, transaction
@@ -38,7 +40,7 @@ def kept() -> set[str]:
     )
 
 
-def purges() -> list[dict]:  # type: ignore[type-arg]
+def purges() -> list[dict[str, Any]]:
     return list(
         AuditLogEntry.objects.filter(action=AuditAction.AUDIT_PURGE)
         .order_by("pk")

@@ -726,6 +726,9 @@ def test_html_forms_ignore_privileged_fields_and_check_every_reference(settings)
     print(f"POST routes reached through a form: {len(reached & posts)} of {len(posts)}")
     print("not reached: " + " ".join(sorted(posts - reached)))
     assert not failures, "\n".join(failures)
+    # The crawl keeps finding the forms (73 of 92 POST routes when written): a page that stops
+    # showing its form, or a parser that stops reading one, must not shrink the sweep unseen.
+    assert len(reached & posts) >= 70, sorted(posts - reached)
     # The sweep means something: for every role, forms were posted and accepted with the extra
     # fields ignored (uploads among them), and references tampered with in forms that go
     # through otherwise.
